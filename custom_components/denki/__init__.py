@@ -1,0 +1,46 @@
+"""Denki: smart meter, ECHONET Lite appliances, demand response and savings for Japanese homes."""
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryError
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.typing import ConfigType
+
+from .const import CONF_KIND, DOMAIN, EntryKind
+from .kinds import KIND_HANDLERS, KindHandler
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Set up Denki: actions are registered here, once, as entry kinds add them."""
+    return True
+
+
+def _handler(entry: ConfigEntry) -> KindHandler:
+    """Return the handler of the entry's kind, or raise a translated error."""
+    kind = str(entry.data.get(CONF_KIND))
+    try:
+        return KIND_HANDLERS[EntryKind(kind)]
+    except (KeyError, ValueError) as err:
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="unsupported_entry_kind",
+            translation_placeholders={"kind": kind},
+        ) from err
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+    """Set up one config entry: a meter, appliances, an aggregator or savings."""
+    handler = _handler(entry)
+    await handler.async_setup(hass, entry)
+    await hass.config_entries.async_forward_entry_setups(entry, handler.platforms)
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+    """Unload a config entry and release what its kind opened."""
+    handler = _handler(entry)
+    if unloaded := await hass.config_entries.async_unload_platforms(entry, handler.platforms):
+        await handler.async_unload(hass, entry)
+    return unloaded
