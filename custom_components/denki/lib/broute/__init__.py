@@ -1,0 +1,33 @@
+"""The B-route: a Wi-SUN dongle (SK command set) and the smart meter behind it.
+
+Nothing here imports Home Assistant.
+"""
+
+from .sk_messages import (
+    Dialect,
+    Echo,
+    Fail,
+    Ok,
+    PanDescriptor,
+    Reply,
+    SkEvent,
+    SkMessage,
+    UdpReceived,
+    Unparsed,
+)
+from .sk_parser import MAX_UDP_PAYLOAD, SkStreamParser
+
+__all__ = [
+    "MAX_UDP_PAYLOAD",
+    "Dialect",
+    "Echo",
+    "Fail",
+    "Ok",
+    "PanDescriptor",
+    "Reply",
+    "SkEvent",
+    "SkMessage",
+    "SkStreamParser",
+    "UdpReceived",
+    "Unparsed",
+]

@@ -1,0 +1,372 @@
+"""A sans-I/O parser of a Wi-SUN dongle's output: bytes in, `SkMessage`s out.
+
+It holds no port and no clock, so the driver, the simulator's tests and the
+fuzz tests feed it the same way. What it gets right that line-based readers
+get wrong:
+
+- An `ERXUDP` payload in binary mode (register WOPT 00 on the BP35A1) is read
+  as exactly the announced number of bytes: it may hold CR and LF.
+- The echo of `SKSENDTO` carries the raw payload too, and is skipped the same
+  way; the echo of a command with a secret (`SKSETPWD`, `SKSETRBID`) keeps no
+  arguments.
+- An `EPANDESC` block spans several indented lines and becomes one value.
+- Garbage (a dongle unplugged mid-line, noise at power-up) becomes an
+  `Unparsed` message and the stream resynchronises at the next line: the
+  parser never raises on input.
+"""
+
+from collections.abc import Iterator
+
+from .sk_messages import (
+    SECRET_COMMANDS,
+    Dialect,
+    Echo,
+    Fail,
+    Ok,
+    PanDescriptor,
+    Reply,
+    SkEvent,
+    SkMessage,
+    UdpReceived,
+    Unparsed,
+)
+
+# The largest UDP payload the dongles pass on (an IPv6 minimum MTU of 1280
+# less the headers); a longer announced length is corruption, not data.
+MAX_UDP_PAYLOAD = 1232
+# A line longer than this with no line end is noise; it is dropped.
+MAX_LINE = 4096
+
+_EVENT_WITH_PARAM = 0x21  # EVENT 21: UDP send finished, with its result
+_COMMAND_PREFIXES = ("SK", "WOPT", "ROPT", "WUART", "RUART")
+# Tokens before the payload of ERXUDP, and where its length is, per dialect.
+_ERXUDP_LENGTH_INDEX = {Dialect.BP35A1: 7, Dialect.BP35C: 9}
+_SKSENDTO_LENGTH_INDEX = {Dialect.BP35A1: 5, Dialect.BP35C: 6}
+_PANDESC_KEYS = {
+    "Channel": "channel",
+    "Channel Page": "channel_page",
+    "Pan ID": "pan_id",
+    "Addr": "mac",
+    "LQI": "lqi",
+    "Side": "side",
+    "PairID": "pair_id",
+}
+
+
+class _Overlong:
+    """The marker _take_line returns for a line longer than MAX_LINE."""
+
+
+_OVERLONG = _Overlong()
+
+
+class _BadLineError(Exception):
+    """A line that does not fit its format (internal: becomes `Unparsed`)."""
+
+
+def _hex(token: str, what: str) -> int:
+    try:
+        return int(token, 16)
+    except ValueError:
+        raise _BadLineError(f"{what} {token!r} is not hexadecimal") from None
+
+
+def _payload_length(token: str, command: str) -> int:
+    length = _hex(token, "payload length")
+    if length > MAX_UDP_PAYLOAD:
+        raise _BadLineError(f"{command} announces {length} bytes")
+    return length
+
+
+class SkStreamParser:
+    """Turn the bytes a dongle sends into messages, whatever their chunking.
+
+    `dialect` may be None until the driver has detected it; `binary_payload`
+    is True when the dongle sends ERXUDP payloads as raw bytes (BP35A1 with
+    WOPT 00), which needs the dialect to find the length field.
+    """
+
+    def __init__(self, dialect: Dialect | None = None, *, binary_payload: bool = False) -> None:
+        """Start with an empty buffer."""
+        self._buffer = bytearray()
+        self._pandesc: dict[str, str] | None = None
+        self._discarding = False
+        self._dialect: Dialect | None = None
+        self._binary_payload = False
+        self.configure(dialect, binary_payload=binary_payload)
+
+    @property
+    def dialect(self) -> Dialect | None:
+        """The dialect lines are read in, or None when not yet known."""
+        return self._dialect
+
+    @property
+    def binary_payload(self) -> bool:
+        """Whether ERXUDP payloads arrive as raw bytes rather than hex."""
+        return self._binary_payload
+
+    def configure(self, dialect: Dialect | None, *, binary_payload: bool) -> None:
+        """Set the dialect and payload mode, once the driver has detected them."""
+        if binary_payload and dialect is None:
+            raise ValueError("binary ERXUDP payloads can only be read in a known dialect")
+        self._dialect = dialect
+        self._binary_payload = binary_payload
+
+    @property
+    def pending(self) -> int:
+        """How many bytes wait for the rest of their message."""
+        return len(self._buffer)
+
+    def feed(self, data: bytes) -> list[SkMessage]:
+        """Add bytes from the port; return every message they complete."""
+        self._buffer += data
+        return list(self._drain())
+
+    def _drain(self) -> Iterator[SkMessage]:
+        buffer = self._buffer
+        while buffer:
+            if self._pandesc is not None and buffer[:1] == b" ":
+                line = self._take_line()
+                if line is None:
+                    return
+                if isinstance(line, _Overlong):
+                    self._pandesc = None
+                    message = self._line(line)
+                else:
+                    message = self._pandesc_line(line)
+                if message is not None:
+                    yield message
+                continue
+            if self._pandesc is not None:
+                yield self._finish_pandesc()
+                continue
+            if buffer.startswith(b"ERXUDP ") and self._binary_payload:
+                message = self._binary_erxudp()
+                if message is None:
+                    return
+                yield message
+                continue
+            if buffer.startswith(b"SKSENDTO ") and self._dialect is not None:
+                message = self._sendto_echo()
+                if message is None:
+                    return
+                yield message
+                continue
+            line = self._take_line()
+            if line is None:
+                return
+            if line:
+                message = self._line(line)
+                if message is not None:
+                    yield message
+
+    def _take_line(self) -> bytes | _Overlong | None:
+        """Remove and return one line without its end, or None if incomplete.
+
+        A line longer than MAX_LINE comes back as _OVERLONG however it was
+        chunked, and the rest of it, up to its line end, is discarded.
+        """
+        buffer = self._buffer
+        end = buffer.find(b"\n")
+        if self._discarding:
+            if end < 0:
+                del buffer[:]
+                return None
+            del buffer[: end + 1]
+            self._discarding = False
+            return b""
+        if end < 0:
+            if len(buffer) > MAX_LINE:
+                del buffer[:]
+                self._discarding = True
+                return _OVERLONG
+            return None
+        line = bytes(buffer[:end]).rstrip(b"\r")
+        del buffer[: end + 1]
+        return _OVERLONG if len(line) > MAX_LINE else line
+
+    def _line(self, raw: bytes | _Overlong) -> SkMessage | None:
+        if isinstance(raw, _Overlong):
+            return Unparsed(f"no line end within {MAX_LINE} bytes", "")
+        try:
+            text = raw.decode("ascii")
+        except UnicodeDecodeError:
+            return Unparsed("line is not ASCII", raw.decode("ascii", "replace"))
+        if not text.isprintable():
+            return Unparsed("line holds control characters", text)
+        tokens = text.split()
+        if not tokens:
+            return None
+        keyword = tokens[0]
+        try:
+            if keyword == "OK":
+                return Ok(tokens[1] if len(tokens) > 1 else None)
+            if keyword == "FAIL" and len(tokens) == 2:
+                return Fail(tokens[1])
+            if keyword == "EVENT":
+                return self._event(tokens)
+            if keyword == "ERXUDP":
+                return self._hex_erxudp(tokens)
+            if keyword == "EPANDESC" and len(tokens) == 1:
+                self._pandesc = {}
+                return None
+            if keyword.startswith(_COMMAND_PREFIXES):
+                arguments = () if keyword in SECRET_COMMANDS else tuple(tokens[1:])
+                return Echo(keyword, arguments)
+            if keyword[0] == "E" and keyword.isalnum() and keyword.isupper():
+                return Reply(keyword, tuple(tokens[1:]))
+        except _BadLineError as err:
+            return Unparsed(str(err), text)
+        return Unparsed("unknown line", text)
+
+    def _event(self, tokens: list[str]) -> SkEvent:
+        if len(tokens) < 3:
+            raise _BadLineError("EVENT without a number and a sender")
+        code = _hex(tokens[1], "event number")
+        rest = [_hex(token, "event field") for token in tokens[3:]]
+        if len(rest) > 2:
+            raise _BadLineError("EVENT with too many fields")
+        dialect = self._dialect
+        if dialect is None:
+            # Only EVENT 21 has a parameter; a lone field of any other event is a side.
+            has_side = len(rest) == 2 or (len(rest) == 1 and code != _EVENT_WITH_PARAM)
+        else:
+            has_side = dialect is Dialect.BP35C and bool(rest)
+        side = rest.pop(0) if has_side else None
+        param = rest.pop(0) if rest else None
+        if rest:
+            raise _BadLineError("EVENT with a field this dialect does not have")
+        return SkEvent(code, tokens[2], side, param)
+
+    def _hex_erxudp(self, tokens: list[str]) -> UdpReceived:
+        dialect = self._dialect
+        if dialect is None:
+            dialect = {9: Dialect.BP35A1, 11: Dialect.BP35C}.get(len(tokens))
+        if dialect is None or len(tokens) != _ERXUDP_LENGTH_INDEX[dialect] + 2:
+            raise _BadLineError(f"ERXUDP with {len(tokens)} fields")
+        length = _payload_length(tokens[-2], "ERXUDP")
+        try:
+            data = bytes.fromhex(tokens[-1])
+        except ValueError:
+            raise _BadLineError("ERXUDP payload is not hexadecimal") from None
+        if len(data) != length:
+            raise _BadLineError(f"ERXUDP announces {length} bytes and carries {len(data)}")
+        return _udp(tokens, dialect, data)
+
+    def _split_binary_header(self, length_index: int) -> tuple[list[str], int] | None:
+        """Tokens up to a length field followed by raw bytes, and where the bytes start."""
+        buffer = self._buffer
+        position = 0
+        tokens: list[str] = []
+        while len(tokens) <= length_index:
+            space = buffer.find(b" ", position, position + 64)
+            if space < 0:
+                if len(buffer) - position >= 64:
+                    raise _BadLineError("binary message header field is too long")
+                return None
+            try:
+                tokens.append(buffer[position:space].decode("ascii"))
+            except UnicodeDecodeError:
+                raise _BadLineError("binary message header is not ASCII") from None
+            position = space + 1
+        return tokens, position
+
+    def _known_dialect(self) -> Dialect:
+        if self._dialect is None:  # pragma: no cover - _drain checks first
+            raise RuntimeError("the dialect is not known yet")
+        return self._dialect
+
+    def _binary_erxudp(self) -> SkMessage | None:
+        dialect = self._known_dialect()
+        length_index = _ERXUDP_LENGTH_INDEX[dialect]
+        try:
+            split = self._split_binary_header(length_index)
+            if split is None:
+                return None
+            tokens, start = split
+            length = _payload_length(tokens[length_index], "ERXUDP")
+            end = start + length
+            if len(self._buffer) < end + 2:
+                return None
+            if self._buffer[end : end + 2] != b"\r\n":
+                return self._resync("ERXUDP payload is not followed by CR LF")
+            message = _udp(tokens, dialect, bytes(self._buffer[start:end]))
+        except _BadLineError as err:
+            return self._resync(str(err))
+        del self._buffer[: end + 2]
+        return message
+
+    def _sendto_echo(self) -> SkMessage | None:
+        length_index = _SKSENDTO_LENGTH_INDEX[self._known_dialect()]
+        try:
+            split = self._split_binary_header(length_index)
+            if split is None:
+                return None
+            tokens, start = split
+            length = _payload_length(tokens[length_index], "SKSENDTO")
+        except _BadLineError as err:
+            return self._resync(str(err))
+        end = start + length
+        # The echo may or may not end with CR LF: wait for two bytes to tell.
+        if len(self._buffer) < end + 2:
+            return None
+        if self._buffer[end : end + 2] == b"\r\n":
+            end += 2
+        del self._buffer[:end]
+        return Echo("SKSENDTO", tuple(tokens[1:]))
+
+    def _resync(self, reason: str) -> Unparsed:
+        """Drop the broken message's first line and report it."""
+        end = self._buffer.find(b"\n")
+        cut = end + 1 if end >= 0 else len(self._buffer)
+        text = bytes(self._buffer[:cut]).decode("ascii", "replace").rstrip()
+        del self._buffer[:cut]
+        return Unparsed(reason, text)
+
+    def _pandesc_line(self, line: bytes) -> SkMessage | None:
+        fields = self._pandesc if self._pandesc is not None else {}
+        key, sep, value = line.decode("ascii", "replace").strip().partition(":")
+        if not sep or key not in _PANDESC_KEYS:
+            self._pandesc = None
+            return Unparsed("unknown EPANDESC field", line.decode("ascii", "replace"))
+        fields[_PANDESC_KEYS[key]] = value.strip()
+        return self._finish_pandesc() if key == "PairID" else None
+
+    def _finish_pandesc(self) -> SkMessage:
+        fields, self._pandesc = self._pandesc or {}, None
+        try:
+            return PanDescriptor(
+                channel=_hex(fields["channel"], "channel"),
+                channel_page=_hex(fields["channel_page"], "channel page"),
+                pan_id=_hex(fields["pan_id"], "PAN ID"),
+                mac=fields["mac"],
+                lqi=_hex(fields["lqi"], "LQI"),
+                side=_hex(fields["side"], "side") if "side" in fields else None,
+                pair_id=fields.get("pair_id"),
+            )
+        except KeyError as err:
+            return Unparsed(f"EPANDESC without {err.args[0]}", repr(fields))
+        except _BadLineError as err:
+            return Unparsed(str(err), repr(fields))
+
+
+def _udp(tokens: list[str], dialect: Dialect, data: bytes) -> UdpReceived:
+    """An ERXUDP message from its header tokens (keyword first) and payload."""
+    if dialect is Dialect.BP35A1:
+        lqi = side = None
+        secured = tokens[6]
+    else:
+        lqi = _hex(tokens[6], "LQI")
+        secured = tokens[7]
+        side = _hex(tokens[8], "side")
+    return UdpReceived(
+        sender=tokens[1],
+        destination=tokens[2],
+        remote_port=_hex(tokens[3], "port"),
+        local_port=_hex(tokens[4], "port"),
+        sender_mac=tokens[5],
+        secured=_hex(secured, "secured flag") == 1,
+        data=data,
+        lqi=lqi,
+        side=side,
+    )

@@ -1,0 +1,1 @@
+"""Tests of the library half (no Home Assistant)."""
