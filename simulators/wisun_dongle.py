@@ -1,0 +1,352 @@
+"""A Wi-SUN dongle that speaks the SK command set, on a real pseudo-terminal.
+
+`DongleModel` is the dongle without I/O: command bytes in, output bytes out.
+`PtyDongle` runs a model on a pseudo-terminal whose slave path a driver (ours,
+or an independent one such as momonga) opens as if it were /dev/ttyUSB0.
+
+The model follows the ROHM command references as other implementations read
+them. Two dialects: `bp35a1` (BP35A1, RL7023 Stick-D/IPS: no side fields,
+SKINFO's last field is FFFE) and `bp35c` (BP35C0/C2, RL7023 Stick-D/DSS,
+RS-WSUHA: a side in EVENT, EPANDESC and ERXUDP, an extra SKSCAN and SKSENDTO
+argument, and SKINFO's last field is the side). A command with the other
+dialect's argument count fails with FAIL ER05, as users of drivers that guess
+the dialect report. What it does not model: radio timing beyond fixed
+delays, PANA itself, and the registers other than those named below.
+"""
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+import os
+import termios
+import tty
+
+PANA_PORT = 0x02CC
+ECHONET_PORT = 0x0E1A
+
+type UdpResponder = Callable[[bytes], bytes | None]
+"""Answers a datagram sent to the meter with the meter's datagram, or None."""
+
+
+def link_local(mac: str) -> str:
+    """The IPv6 link-local address SKLL64 gives for a MAC (U/L bit flipped)."""
+    raw = bytearray.fromhex(mac)
+    raw[0] ^= 0x02
+    groups = [raw[i : i + 2].hex().upper() for i in range(0, 8, 2)]
+    return "FE80:0000:0000:0000:" + ":".join(groups)
+
+
+@dataclass
+class MeterRadio:
+    """What the dongle can hear: one meter's PAN and its B-route credentials."""
+
+    rbid: str = "00112233445566778899AABBCCDDEEFF"
+    password: str = "0123456789AB"  # noqa: S105 - the simulated meter's test password
+    mac: str = "C0F9450040123456"
+    channel: int = 0x21
+    pan_id: int = 0x8888
+    lqi: int = 0xE1
+    pair_id: str = "00112233"
+    responder: UdpResponder | None = None
+    in_range: bool = True
+
+    @property
+    def address(self) -> str:
+        """The meter's link-local IPv6 address."""
+        return link_local(self.mac)
+
+
+@dataclass
+class DongleModel:
+    """The dongle's state and its answers to commands."""
+
+    dialect: str = "bp35a1"
+    meter: MeterRadio = field(default_factory=MeterRadio)
+    mac: str = "001D129000030C89"
+    binary_payload: bool = False
+    echo: bool = True
+    silent: bool = False
+    registers: dict[str, str] = field(default_factory=dict)
+    rbid: str | None = None
+    password: str | None = None
+    joined: bool = False
+    commands: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        """Check the dialect name."""
+        if self.dialect not in ("bp35a1", "bp35c"):
+            raise ValueError(f"unknown dialect {self.dialect!r}")
+
+    @property
+    def has_side(self) -> bool:
+        """Whether this dialect puts a side field in its output."""
+        return self.dialect == "bp35c"
+
+    @property
+    def address(self) -> str:
+        """The dongle's own link-local address."""
+        return link_local(self.mac)
+
+    def _side(self) -> str:
+        return " 0" if self.has_side else ""
+
+    def handle(self, command: bytes, payload: bytes = b"") -> list[bytes]:
+        """Answer one command (without its CR LF); return the output chunks in order.
+
+        Chunks let a runner insert delays between them (a scan takes time).
+        """
+        text = command.decode("ascii", "replace")
+        tokens = text.split()
+        out: list[bytes] = []
+        if self.echo:
+            out.append(command + payload + b"\r\n")
+        if not tokens:
+            return out
+        name, args = tokens[0], tokens[1:]
+        self.commands.append(name)
+        handler = getattr(self, f"_cmd_{name.lower()}", None)
+        if handler is None:
+            out.append(b"FAIL ER04\r\n")
+            return out
+        result: list[bytes] = handler(args, payload)
+        out.extend(result)
+        return out
+
+    def _cmd_skver(self, args: list[str], payload: bytes) -> list[bytes]:
+        return [b"EVER 1.2.10\r\nOK\r\n"]
+
+    def _cmd_skappver(self, args: list[str], payload: bytes) -> list[bytes]:
+        return [b"EAPPVER rev26e\r\nOK\r\n"]
+
+    def _cmd_skreset(self, args: list[str], payload: bytes) -> list[bytes]:
+        self.joined = False
+        return [b"OK\r\n"]
+
+    def _cmd_skinfo(self, args: list[str], payload: bytes) -> list[bytes]:
+        channel = self.registers.get("S2", "21")
+        pan = self.registers.get("S3", "FFFF")
+        last = "0" if self.has_side else "FFFE"
+        return [f"EINFO {self.address} {self.mac} {channel} {pan} {last}\r\nOK\r\n".encode()]
+
+    def _cmd_sksreg(self, args: list[str], payload: bytes) -> list[bytes]:
+        if len(args) == 1:
+            return [f"ESREG {self.registers.get(args[0], '0')}\r\nOK\r\n".encode()]
+        if len(args) != 2:
+            return [b"FAIL ER06\r\n"]
+        self.registers[args[0]] = args[1]
+        if args[0] == "SFE":
+            self.echo = args[1] != "0"
+        return [b"OK\r\n"]
+
+    def _cmd_sksetpwd(self, args: list[str], payload: bytes) -> list[bytes]:
+        if len(args) != 2 or int(args[0], 16) != len(args[1]):
+            return [b"FAIL ER06\r\n"]
+        self.password = args[1]
+        return [b"OK\r\n"]
+
+    def _cmd_sksetrbid(self, args: list[str], payload: bytes) -> list[bytes]:
+        if len(args) != 1 or len(args[0]) != 32:
+            return [b"FAIL ER06\r\n"]
+        self.rbid = args[0]
+        return [b"OK\r\n"]
+
+    def _cmd_ropt(self, args: list[str], payload: bytes) -> list[bytes]:
+        return [b"OK 00\r\n" if self.binary_payload else b"OK 01\r\n"]
+
+    def _cmd_wopt(self, args: list[str], payload: bytes) -> list[bytes]:
+        if args not in (["00"], ["01"]):
+            return [b"FAIL ER06\r\n"]
+        self.binary_payload = args == ["00"]
+        return [b"OK\r\n"]
+
+    def _cmd_skscan(self, args: list[str], payload: bytes) -> list[bytes]:
+        if len(args) != (4 if self.has_side else 3):
+            return [b"FAIL ER05\r\n"]
+        side = self._side()
+        out = [b"OK\r\n"]
+        meter = self.meter
+        if meter.in_range:
+            block = (
+                f"EVENT 20 {meter.address}{side}\r\n"
+                "EPANDESC\r\n"
+                f"  Channel:{meter.channel:02X}\r\n"
+                "  Channel Page:09\r\n"
+                f"  Pan ID:{meter.pan_id:04X}\r\n"
+                f"  Addr:{meter.mac}\r\n"
+                f"  LQI:{meter.lqi:02X}\r\n"
+                + ("  Side:0\r\n" if self.has_side else "")
+                + f"  PairID:{meter.pair_id}\r\n"
+            )
+            out.append(block.encode())
+        out.append(f"EVENT 22 {self.address}{side}\r\n".encode())
+        return out
+
+    def _cmd_skll64(self, args: list[str], payload: bytes) -> list[bytes]:
+        if len(args) != 1:
+            return [b"FAIL ER06\r\n"]
+        return [f"{link_local(args[0])}\r\n".encode()]
+
+    def _cmd_skjoin(self, args: list[str], payload: bytes) -> list[bytes]:
+        if len(args) != 1:
+            return [b"FAIL ER06\r\n"]
+        side = self._side()
+        meter = self.meter
+        out = [b"OK\r\n"]
+        if args[0] != meter.address or not meter.in_range:
+            # Nothing answers: PANA times out.
+            return [*out, f"EVENT 24 {args[0]}{side}\r\n".encode()]
+        out.append(f"EVENT 21 {meter.address}{side} 00\r\n".encode())
+        if self.rbid != meter.rbid or self.password != meter.password:
+            return [*out, f"EVENT 24 {meter.address}{side}\r\n".encode()]
+        self.joined = True
+        return [*out, f"EVENT 25 {meter.address}{side}\r\n".encode()]
+
+    def _cmd_skterm(self, args: list[str], payload: bytes) -> list[bytes]:
+        if not self.joined:
+            return [b"FAIL ER10\r\n"]
+        self.joined = False
+        return [b"OK\r\n", f"EVENT 27 {self.meter.address}{self._side()}\r\n".encode()]
+
+    def _cmd_sksendto(self, args: list[str], payload: bytes) -> list[bytes]:
+        if len(args) != (6 if self.has_side else 5):
+            return [b"FAIL ER05\r\n"]
+        address, port = args[1], int(args[2], 16)
+        side = self._side()
+        out = [f"EVENT 21 {address}{side} 00\r\nOK\r\n".encode()]
+        meter = self.meter
+        if (
+            self.silent
+            or not self.joined
+            or address != meter.address
+            or port != ECHONET_PORT
+            or meter.responder is None
+        ):
+            return out
+        answer = meter.responder(payload)
+        if answer is not None:
+            out.append(self.erxudp(answer))
+        return out
+
+    def erxudp(self, data: bytes, port: int = ECHONET_PORT) -> bytes:
+        """The ERXUDP output for a datagram from the meter, in this dialect and mode."""
+        meter = self.meter
+        radio = f"{meter.lqi:02X} 1 0" if self.has_side else "1"
+        head = f"ERXUDP {meter.address} {self.address} {port:04X} {port:04X} {meter.mac} {radio} {len(data):04X} "
+        body = data if self.binary_payload else data.hex().upper().encode()
+        return head.encode() + body + b"\r\n"
+
+
+def sksendto_length_index(dialect: str) -> int:
+    """Where SKSENDTO's payload length is among its arguments."""
+    return 5 if dialect == "bp35c" else 4
+
+
+class PtyDongle:
+    """Run a `DongleModel` on a pseudo-terminal; `path` is what a driver opens."""
+
+    def __init__(self, model: DongleModel, *, step_delay: float = 0.0) -> None:
+        """Open the pseudo-terminal; call `start()` inside a running loop."""
+        self.model = model
+        self.step_delay = step_delay
+        self._master, self._slave = os.openpty()
+        tty.setraw(self._slave)
+        attrs = termios.tcgetattr(self._slave)
+        attrs[3] &= ~termios.ECHO
+        termios.tcsetattr(self._slave, termios.TCSANOW, attrs)
+        os.set_blocking(self._master, False)
+        self.path = os.ttyname(self._slave)
+        self._buffer = bytearray()
+        self._out = bytearray()
+        self._queue: asyncio.Queue[tuple[bytes, bytes]] = asyncio.Queue()
+        self._worker: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.unplugged = False
+
+    async def start(self) -> None:
+        """Start answering."""
+        self._loop = asyncio.get_running_loop()
+        self._loop.add_reader(self._master, self._on_readable)
+        self._worker = asyncio.create_task(self._work())
+
+    def _on_readable(self) -> None:
+        try:
+            data = os.read(self._master, 4096)
+        except OSError:  # pragma: no cover - the driver closed its end
+            return
+        self._buffer += data
+        self._split_commands()
+
+    def _split_commands(self) -> None:
+        buffer = self._buffer
+        while True:
+            if buffer.startswith(b"SKSENDTO "):
+                tokens = bytes(buffer).split(b" ")
+                index = sksendto_length_index(self.model.dialect) + 1
+                if len(tokens) <= index + 1:
+                    return
+                head = b" ".join(tokens[: index + 1])
+                try:
+                    length = int(tokens[index], 16)
+                except ValueError:
+                    length = 0
+                start = len(head) + 1
+                if len(buffer) < start + length:
+                    return
+                self._queue.put_nowait((head, bytes(buffer[start : start + length])))
+                del buffer[: start + length]
+                continue
+            end = buffer.find(b"\r")
+            if end < 0:
+                return
+            line = bytes(buffer[:end]).strip(b"\n")
+            del buffer[: end + 1]
+            if buffer.startswith(b"\n"):
+                del buffer[:1]
+            self._queue.put_nowait((line, b""))
+
+    async def _work(self) -> None:
+        while True:
+            command, payload = await self._queue.get()
+            for chunk in self.model.handle(command, payload):
+                if self.step_delay:
+                    await asyncio.sleep(self.step_delay)
+                self.write(chunk)
+
+    def write(self, data: bytes) -> None:
+        """Send bytes to the driver, as the dongle would (e.g. an ERXUDP of its own).
+
+        What the pseudo-terminal cannot take now waits for it to drain: the
+        driver reads in the same event loop, so blocking here would deadlock.
+        """
+        if self.unplugged:
+            return
+        self._out += data
+        self._flush()
+
+    def _flush(self) -> None:
+        if self.unplugged or self._loop is None:
+            return
+        while self._out:
+            try:
+                written = os.write(self._master, self._out)
+            except BlockingIOError:
+                self._loop.add_writer(self._master, self._flush)
+                return
+            del self._out[:written]
+        self._loop.remove_writer(self._master)
+
+    def unplug(self) -> None:
+        """Pull the dongle out: the driver's port reads end with an error."""
+        self.unplugged = True
+        if self._loop is not None:
+            self._loop.remove_reader(self._master)
+            self._loop.remove_writer(self._master)
+        os.close(self._slave)
+        os.close(self._master)
+
+    async def stop(self) -> None:
+        """Stop answering and close the pseudo-terminal."""
+        if self._worker is not None:
+            self._worker.cancel()
+        if not self.unplugged:
+            self.unplug()
