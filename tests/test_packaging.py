@@ -166,3 +166,15 @@ def test_brand_images(name: str, check: object) -> None:
         assert image.format == "PNG"
         assert callable(check)
         assert check(*image.size)
+
+
+def test_manifest_requirements_are_what_the_tests_install() -> None:
+    """Tests run against exactly the versions the integration ships with."""
+    requirements = _json(COMPONENT / "manifest.json")["requirements"]
+    assert isinstance(requirements, list)
+    pinned = {
+        line.strip()
+        for line in (REPO / "requirements_test.txt").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    assert sorted(set(requirements) - pinned) == []

@@ -1,0 +1,246 @@
+"""The Wi-SUN dongle driver: SK commands over an asyncio serial port.
+
+One command is in flight at a time. What the dongle says is parsed by
+`SkStreamParser`; replies (`OK`, `FAIL`, `E…` lines, echoes) go to the
+command in flight, and what the radio brings (`EVENT`, `EPANDESC`, `ERXUDP`)
+goes to the event queue, whether or not a command is running.
+
+The dialect and the ERXUDP payload mode are read from the dongle itself
+(`SKINFO`, `ROPT`), never asked of the user, and never changed: `WOPT` writes
+to the dongle's flash, which allows a limited number of writes.
+"""
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+import logging
+from typing import Self
+
+import serial
+import serial_asyncio_fast
+
+from .errors import DongleCommandError, DongleDisconnectedError, DongleError, DongleTimeoutError
+from .sk_messages import (
+    SECRET_COMMANDS,
+    Dialect,
+    Echo,
+    Fail,
+    Ok,
+    PanDescriptor,
+    Reply,
+    SkEvent,
+    SkMessage,
+    UdpReceived,
+    Unparsed,
+)
+from .sk_parser import SkStreamParser
+
+_LOGGER = logging.getLogger(__name__)
+
+BAUDRATE = 115200
+COMMAND_TIMEOUT = 5.0
+ECHONET_LITE_PORT = 0x0E1A
+_BP35A1_NO_SIDE = "FFFE"  # SKINFO's last field on a dongle without sides
+
+type RadioMessage = SkEvent | PanDescriptor | UdpReceived
+
+
+@dataclass(frozen=True, slots=True)
+class DongleInfo:
+    """What the dongle says of itself."""
+
+    dialect: Dialect
+    binary_payload: bool
+    mac: str
+    version: str | None
+
+
+def link_local_address(mac: str) -> str:
+    """The IPv6 link-local address of a Wi-SUN MAC (what SKLL64 answers)."""
+    raw = bytearray.fromhex(mac)
+    if len(raw) != 8:
+        raise ValueError(f"a Wi-SUN MAC has 8 bytes, not {len(raw)}")
+    raw[0] ^= 0x02
+    return "FE80:0000:0000:0000:" + ":".join(raw[i : i + 2].hex().upper() for i in range(0, 8, 2))
+
+
+class SkDongle:
+    """A Wi-SUN dongle on a serial port."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Drive the dongle behind an open stream; call `start()` next."""
+        self._reader = reader
+        self._writer = writer
+        self._parser = SkStreamParser()
+        self._lock = asyncio.Lock()
+        self._replies: asyncio.Queue[SkMessage | DongleError] | None = None
+        self.events: asyncio.Queue[RadioMessage | DongleError] = asyncio.Queue()
+        self._read_task: asyncio.Task[None] | None = None
+        self._closed = False
+        self.disconnected: DongleDisconnectedError | None = None
+        self.info: DongleInfo | None = None
+        self.unparsed = 0
+
+    @classmethod
+    async def open(cls, port: str, baudrate: int = BAUDRATE) -> Self:
+        """Open the serial port and start reading; raise DongleDisconnectedError if it cannot."""
+        try:
+            reader, writer = await serial_asyncio_fast.open_serial_connection(
+                url=port, baudrate=baudrate
+            )
+        except (OSError, serial.SerialException) as err:
+            raise DongleDisconnectedError(f"cannot open {port}: {err}") from err
+        dongle = cls(reader, writer)
+        dongle.start()
+        return dongle
+
+    def start(self) -> None:
+        """Start the task that reads the port."""
+        self._read_task = asyncio.create_task(self._read_loop(), name="denki-wisun-reader")
+
+    async def _read_loop(self) -> None:
+        try:
+            while data := await self._reader.read(4096):
+                for message in self._parser.feed(data):
+                    self._route(message)
+            reason = "the dongle's port closed"
+        except (OSError, serial.SerialException) as err:
+            reason = f"the dongle's port failed: {err}"
+        if self._closed:
+            return
+        _LOGGER.warning("Wi-SUN dongle disconnected: %s", reason)
+        self.disconnected = DongleDisconnectedError(reason)
+        if self._replies is not None:
+            self._replies.put_nowait(self.disconnected)
+        self.events.put_nowait(self.disconnected)
+
+    def _route(self, message: SkMessage) -> None:
+        if isinstance(message, (SkEvent, PanDescriptor, UdpReceived)):
+            self.events.put_nowait(message)
+            return
+        if isinstance(message, Unparsed):
+            self.unparsed += 1
+            _LOGGER.debug("Ignored output of the dongle (%s)", message.reason)
+            return
+        if self._replies is not None:
+            self._replies.put_nowait(message)
+        else:
+            _LOGGER.debug("Ignored a reply with no command in flight: %s", type(message).__name__)
+
+    async def command(
+        self,
+        command: str,
+        *arguments: str,
+        payload: bytes | None = None,
+        within: float = COMMAND_TIMEOUT,
+        done: Callable[[SkMessage], bool] | None = None,
+    ) -> list[SkMessage]:
+        """Send one command; return its replies up to and including `OK`.
+
+        `payload` is sent raw after the arguments (SKSENDTO). `done` decides
+        when the replies are complete instead of `OK`. Raises
+        DongleCommandError on `FAIL`, DongleTimeoutError when the dongle does
+        not finish in time, DongleDisconnectedError when the port is gone.
+        The arguments of SKSETPWD and SKSETRBID are never logged.
+        """
+        if self.disconnected is not None:
+            raise self.disconnected
+        line = " ".join((command, *arguments))
+        loggable = command if command in SECRET_COMMANDS else line
+        async with self._lock:
+            replies: asyncio.Queue[SkMessage | DongleError] = asyncio.Queue()
+            self._replies = replies
+            try:
+                _LOGGER.debug("Wi-SUN dongle <- %s", loggable)
+                self._writer.write(
+                    line.encode("ascii") + (b" " + payload if payload is not None else b"\r\n")
+                )
+                collected: list[SkMessage] = []
+                async with asyncio.timeout(within):
+                    while True:
+                        reply = await replies.get()
+                        if isinstance(reply, DongleError):
+                            raise reply
+                        if isinstance(reply, Echo):
+                            continue
+                        if isinstance(reply, Fail):
+                            raise DongleCommandError(command, reply.code)
+                        collected.append(reply)
+                        if done(reply) if done is not None else isinstance(reply, Ok):
+                            return collected
+            except TimeoutError:
+                raise DongleTimeoutError(f"{command} got no answer within {within:g} s") from None
+            finally:
+                self._replies = None
+
+    async def detect(self) -> DongleInfo:
+        """Learn the dialect and the payload mode from the dongle itself."""
+        version = None
+        try:
+            for reply in await self.command("SKVER"):
+                if isinstance(reply, Reply) and reply.keyword == "EVER" and reply.fields:
+                    version = reply.fields[0]
+        except DongleCommandError:
+            _LOGGER.debug("The dongle does not answer SKVER")
+        einfo = [
+            r for r in await self.command("SKINFO") if isinstance(r, Reply) and r.keyword == "EINFO"
+        ]
+        if not einfo or len(einfo[0].fields) < 5:
+            raise DongleError("the dongle answered SKINFO without its EINFO line")
+        fields = einfo[0].fields
+        dialect = Dialect.BP35A1 if fields[-1].upper() == _BP35A1_NO_SIDE else Dialect.BP35C
+        try:
+            ropt = [r for r in await self.command("ROPT") if isinstance(r, Ok)]
+            binary = bool(ropt) and ropt[-1].value == "00"
+        except DongleCommandError:
+            binary = False  # no ROPT: the dongle always sends hex payloads
+        self._parser.configure(dialect, binary_payload=binary)
+        self.info = DongleInfo(dialect, binary, fields[1], version)
+        _LOGGER.debug(
+            "Wi-SUN dongle %s (firmware %s): %s dialect, %s payloads",
+            fields[1],
+            version,
+            dialect,
+            "binary" if binary else "hex",
+        )
+        return self.info
+
+    async def send_udp(
+        self,
+        address: str,
+        data: bytes,
+        *,
+        port: int = ECHONET_LITE_PORT,
+        secured: bool = True,
+        side: int = 0,
+    ) -> None:
+        """Send a datagram to the meter through the PANA session (SKSENDTO)."""
+        info = self._require_info()
+        arguments = ["1", address, f"{port:04X}", "1" if secured else "0"]
+        if info.dialect is Dialect.BP35C:
+            arguments.append(str(side))
+        arguments.append(f"{len(data):04X}")
+        await self.command("SKSENDTO", *arguments, payload=data)
+
+    def _require_info(self) -> DongleInfo:
+        if self.info is None:
+            raise DongleError("detect() must run before the dongle sends or scans")
+        return self.info
+
+    async def next_event(self, within: float) -> RadioMessage:
+        """The next event from the radio; raises if the dongle is gone or nothing comes."""
+        try:
+            async with asyncio.timeout(within):
+                event = await self.events.get()
+        except TimeoutError:
+            raise DongleTimeoutError(f"no event from the dongle within {within:g} s") from None
+        if isinstance(event, DongleError):
+            raise event
+        return event
+
+    async def close(self) -> None:
+        """Stop reading and close the port."""
+        self._closed = True
+        if self._read_task is not None:
+            self._read_task.cancel()
+        self._writer.close()

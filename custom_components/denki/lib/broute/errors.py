@@ -1,0 +1,23 @@
+"""Errors of the B-route library, each saying what the user can do about it."""
+
+
+class DongleError(Exception):
+    """Base of every error the Wi-SUN dongle driver raises."""
+
+
+class DongleDisconnectedError(DongleError):
+    """The serial port cannot be opened, or went away (the dongle was unplugged)."""
+
+
+class DongleTimeoutError(DongleError):
+    """The dongle did not finish a command in time."""
+
+
+class DongleCommandError(DongleError):
+    """The dongle refused a command with `FAIL ERxx`."""
+
+    def __init__(self, command: str, code: str) -> None:
+        """Keep the command's name (never its arguments) and the error code."""
+        super().__init__(f"{command} failed with {code}")
+        self.command = command
+        self.code = code
