@@ -23,6 +23,8 @@ import tty
 
 PANA_PORT = 0x02CC
 ECHONET_PORT = 0x0E1A
+# Opaque bytes standing for a PANA message from the meter (not modelled).
+PANA_ANSWER = bytes.fromhex("0000001000020000")
 
 type UdpResponder = Callable[[bytes], bytes | None]
 """Answers a datagram sent to the meter with the meter's datagram, or None."""
@@ -195,7 +197,10 @@ class DongleModel:
         if args[0] != meter.address or not meter.in_range:
             # Nothing answers: PANA times out.
             return [*out, f"EVENT 24 {args[0]}{side}\r\n".encode()]
+        # The meter answers PANA (port 0x02CC) whatever the credentials: that
+        # is how a driver tells a wrong password from a meter out of range.
         out.append(f"EVENT 21 {meter.address}{side} 00\r\n".encode())
+        out.append(self.erxudp(PANA_ANSWER, PANA_PORT))
         if self.rbid != meter.rbid or self.password != meter.password:
             return [*out, f"EVENT 24 {meter.address}{side}\r\n".encode()]
         self.joined = True
@@ -226,6 +231,20 @@ class DongleModel:
         if answer is not None:
             out.append(self.erxudp(answer))
         return out
+
+    def session_expiry(self) -> list[bytes]:
+        """The events of a PANA re-authentication the dongle starts by itself."""
+        side = self._side()
+        address = self.meter.address
+        return [f"EVENT 29 {address}{side}\r\n".encode(), f"EVENT 25 {address}{side}\r\n".encode()]
+
+    def transmit_limit(self) -> list[bytes]:
+        """The events of the radio's transmit-time limit being reached, then lifted."""
+        side = self._side()
+        return [
+            f"EVENT 32 {self.address}{side}\r\n".encode(),
+            f"EVENT 33 {self.address}{side}\r\n".encode(),
+        ]
 
     def erxudp(self, data: bytes, port: int = ECHONET_PORT) -> bytes:
         """The ERXUDP output for a datagram from the meter, in this dialect and mode."""

@@ -21,3 +21,27 @@ class DongleCommandError(DongleError):
         super().__init__(f"{command} failed with {code}")
         self.command = command
         self.code = code
+
+
+class InvalidCredentialsError(ValueError):
+    """The B-route ID or password does not have the form the meter requires.
+
+    `field` names which one ("rbid" or "password"); the value is never kept.
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        """Say which field is wrong and why."""
+        super().__init__(message)
+        self.field = field
+
+
+class MeterNotFoundError(DongleError):
+    """No smart meter answered: none in range, or not on the cached channel."""
+
+
+class AuthenticationError(DongleError):
+    """The meter answered but refused the B-route ID and password."""
+
+
+class SessionLostError(DongleError):
+    """The PANA session with the meter ended; `reconnect()` brings it back."""

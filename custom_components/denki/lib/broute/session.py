@@ -1,0 +1,372 @@
+"""The B-route session: credentials, finding the meter, PANA, keeping it up.
+
+`BRouteSession` owns the dongle's event queue. It joins the meter (scanning
+only when no PAN descriptor is cached, or the cached one no longer answers),
+tells a wrong password (the meter answers PANA, then refuses) from a meter
+out of reach (nothing answers PANA), and carries ECHONET Lite datagrams to
+and from the meter one request at a time. While the dongle re-authenticates
+(EVENT 29 until EVENT 25) or the radio is over its transmit-time limit
+(EVENT 32 until EVENT 33), requests wait rather than fail.
+"""
+
+import asyncio
+from collections.abc import Callable, Mapping
+import contextlib
+from dataclasses import dataclass
+import logging
+import re
+from typing import Any, Self
+
+from .dongle import RadioMessage, SkDongle, link_local_address
+from .errors import (
+    AuthenticationError,
+    DongleCommandError,
+    DongleError,
+    DongleTimeoutError,
+    InvalidCredentialsError,
+    MeterNotFoundError,
+    SessionLostError,
+)
+from .sk_messages import Dialect, PanDescriptor, SkEvent, UdpReceived
+
+_LOGGER = logging.getLogger(__name__)
+
+PANA_PORT = 0x02CC
+ECHONET_LITE_PORT = 0x0E1A
+SCAN_DURATIONS = (4, 5, 6, 7)
+JOIN_TIMEOUT = 60.0
+REQUEST_TIMEOUT = 20.0
+
+EVENT_UDP_SENT = 0x21
+EVENT_SCAN_DONE = 0x22
+EVENT_PANA_FAILED = 0x24
+EVENT_PANA_DONE = 0x25
+EVENT_SESSION_END_REQUEST = 0x26
+EVENT_SESSION_ENDED = 0x27
+EVENT_SESSION_END_TIMEOUT = 0x28
+EVENT_SESSION_EXPIRED = 0x29
+EVENT_TX_LIMIT = 0x32
+EVENT_TX_LIMIT_LIFTED = 0x33
+_SESSION_ENDING_EVENTS = {
+    EVENT_SESSION_END_REQUEST,
+    EVENT_SESSION_ENDED,
+    EVENT_SESSION_END_TIMEOUT,
+}
+
+_RBID = re.compile(r"[0-9A-F]{32}")
+_PASSWORD = re.compile(r"[\x21-\x7e]{12}")
+
+
+def validate_credentials(rbid: str, password: str) -> tuple[str, str]:
+    """Return the B-route ID (upper case) and password, or raise InvalidCredentialsError."""
+    rbid = rbid.strip().replace(" ", "").upper()
+    if not _RBID.fullmatch(rbid):
+        raise InvalidCredentialsError(
+            "rbid", f"the B-route ID must be 32 hexadecimal digits, not {len(rbid)} characters"
+        )
+    password = password.strip()
+    if not _PASSWORD.fullmatch(password):
+        raise InvalidCredentialsError(
+            "password",
+            f"the B-route password must be 12 characters without spaces, not {len(password)}",
+        )
+    return rbid, password
+
+
+def scan_seconds(duration: int) -> float:
+    """How long an active scan of every channel takes at a SKSCAN duration."""
+    # 0.96 ms x (2^duration + 1) per channel, 28 channels, plus a margin.
+    return 0.00096 * ((1 << duration) + 1) * 28 + 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class PanInfo:
+    """Where the meter is: cached so that the next start joins without scanning."""
+
+    channel: int
+    pan_id: int
+    mac: str
+
+    @property
+    def address(self) -> str:
+        """The meter's link-local IPv6 address."""
+        return link_local_address(self.mac)
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-friendly form for a config entry or a store."""
+        return {"channel": self.channel, "pan_id": self.pan_id, "mac": self.mac}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """Read what `as_dict` wrote."""
+        return cls(int(data["channel"]), int(data["pan_id"]), str(data["mac"]))
+
+
+type Matcher = Callable[[bytes], bool]
+
+
+class BRouteSession:
+    """A PANA session with one smart meter through one dongle."""
+
+    def __init__(
+        self,
+        dongle: SkDongle,
+        rbid: str,
+        password: str,
+        *,
+        pan: PanInfo | None = None,
+        scan_durations: tuple[int, ...] = SCAN_DURATIONS,
+        join_timeout: float = JOIN_TIMEOUT,
+    ) -> None:
+        """Prepare; `connect()` does the talking. Raises InvalidCredentialsError early."""
+        self._dongle = dongle
+        self._rbid, self._password = validate_credentials(rbid, password)
+        self.pan = pan
+        self._scan_durations = scan_durations
+        self._join_timeout = join_timeout
+        self._side = 0  # BP35C dialect: side 0 is the B-route, side 1 the HAN
+        self._side_args: list[str] = []
+        self._pump: asyncio.Task[None] | None = None
+        self._control: asyncio.Queue[RadioMessage | DongleError] = asyncio.Queue()
+        self._connecting = False
+        self._pana_heard = False
+        self._joined = False
+        self._reauthenticating = False
+        self._tx_limited = False
+        self._lost: DongleError | None = None
+        self._changed = asyncio.Event()
+        self._request_lock = asyncio.Lock()
+        self._waiters: list[tuple[Matcher, asyncio.Future[bytes]]] = []
+        self.notifications: asyncio.Queue[bytes] = asyncio.Queue(maxsize=256)
+        self.dropped = 0
+
+    @property
+    def connected(self) -> bool:
+        """Whether the PANA session is up (it may be re-authenticating)."""
+        return self._joined and self._lost is None
+
+    async def connect(self) -> PanInfo:
+        """Prepare the dongle and join the meter; scan only when needed."""
+        info = await self._dongle.detect()
+        self._side_args = ["0"] if info.dialect is Dialect.BP35C else []
+        with contextlib.suppress(DongleCommandError):
+            await self._dongle.command("SKSREG", "SFE", "0")  # echo off
+        await self._dongle.command("SKSETRBID", self._rbid)
+        await self._dongle.command("SKSETPWD", f"{len(self._password):X}", self._password)
+        if self._pump is None:
+            self._pump = asyncio.create_task(self._pump_events(), name="denki-broute-events")
+        return await self._join_or_scan(rescan=False)
+
+    async def reconnect(self) -> PanInfo:
+        """Bring a lost session back: rejoin the cached PAN, else scan again."""
+        if self._dongle.disconnected is not None:
+            raise self._dongle.disconnected
+        self._lost = None
+        self._joined = False
+        return await self._join_or_scan(rescan=False)
+
+    async def _join_or_scan(self, *, rescan: bool) -> PanInfo:
+        if self.pan is not None and not rescan:
+            try:
+                await self._join(self.pan)
+            except MeterNotFoundError:
+                _LOGGER.info("The meter did not answer on its cached channel; scanning again")
+            else:
+                return self.pan
+        pan = await self._scan()
+        await self._join(pan)
+        self.pan = pan
+        return pan
+
+    def _drain_control(self) -> None:
+        while not self._control.empty():
+            self._control.get_nowait()
+
+    async def _control_event(self, within: float) -> RadioMessage:
+        async with asyncio.timeout(within):
+            event = await self._control.get()
+        if isinstance(event, DongleError):
+            raise event
+        return event
+
+    async def _scan(self) -> PanInfo:
+        self._connecting = True
+        self._drain_control()
+        try:
+            for duration in self._scan_durations:
+                await self._dongle.command(
+                    "SKSCAN", "2", "FFFFFFFF", str(duration), *self._side_args
+                )
+                found: list[PanDescriptor] = []
+                try:
+                    while True:
+                        event = await self._control_event(scan_seconds(duration))
+                        if isinstance(event, PanDescriptor):
+                            found.append(event)
+                        elif isinstance(event, SkEvent) and event.code == EVENT_SCAN_DONE:
+                            break
+                except TimeoutError:
+                    _LOGGER.debug("Active scan at duration %s did not finish", duration)
+                if found:
+                    best = max(found, key=lambda pan: pan.lqi)
+                    _LOGGER.debug("Found the meter's PAN on channel %X", best.channel)
+                    return PanInfo(best.channel, best.pan_id, best.mac)
+        finally:
+            self._connecting = False
+        raise MeterNotFoundError("no smart meter answered the scan")
+
+    async def _join(self, pan: PanInfo) -> None:
+        self._connecting = True
+        self._drain_control()
+        self._pana_heard = False
+        try:
+            await self._dongle.command("SKSREG", "S2", f"{pan.channel:02X}")
+            await self._dongle.command("SKSREG", "S3", f"{pan.pan_id:04X}")
+            await self._dongle.command("SKJOIN", pan.address)
+            async with asyncio.timeout(self._join_timeout):
+                while True:
+                    event = await self._control_event(self._join_timeout)
+                    if not isinstance(event, SkEvent):
+                        continue
+                    if event.code == EVENT_PANA_DONE:
+                        break
+                    if event.code == EVENT_PANA_FAILED:
+                        if self._pana_heard:
+                            raise AuthenticationError(
+                                "the meter refused the B-route ID and password"
+                            )
+                        raise MeterNotFoundError("the meter did not answer PANA")
+        except TimeoutError:
+            raise MeterNotFoundError("the meter did not finish PANA in time") from None
+        finally:
+            self._connecting = False
+        self._joined = True
+        self._lost = None
+        self._reauthenticating = False
+        self._changed.set()
+        _LOGGER.debug("PANA session established with the meter")
+
+    async def _pump_events(self) -> None:
+        while True:
+            try:
+                event: RadioMessage | DongleError = await self._dongle.next_event(3600)
+            except DongleTimeoutError:
+                continue
+            except DongleError as err:
+                event = err
+            self._dispatch(event)
+            if isinstance(event, DongleError):
+                return
+
+    def _dispatch(self, event: RadioMessage | DongleError) -> None:
+        if isinstance(event, DongleError):
+            self._lose(event)
+            self._control.put_nowait(event)
+            return
+        if isinstance(event, UdpReceived):
+            self._on_datagram(event)
+            return
+        if isinstance(event, SkEvent):
+            self._on_event(event)
+        if self._connecting:
+            self._control.put_nowait(event)
+
+    def _on_datagram(self, datagram: UdpReceived) -> None:
+        pan = self.pan
+        if datagram.remote_port == PANA_PORT:
+            self._pana_heard = True
+            return
+        if (
+            pan is None
+            or datagram.sender != pan.address
+            or datagram.local_port != ECHONET_LITE_PORT
+        ):
+            self.dropped += 1
+            return
+        for matcher, future in self._waiters:
+            if not future.done() and matcher(datagram.data):
+                future.set_result(datagram.data)
+                return
+        if self.notifications.full():
+            self.notifications.get_nowait()  # the oldest gives way
+        self.notifications.put_nowait(datagram.data)
+
+    def _on_event(self, event: SkEvent) -> None:
+        code = event.code
+        if code == EVENT_SESSION_EXPIRED:
+            _LOGGER.debug("The dongle is re-authenticating with the meter; requests wait")
+            self._reauthenticating = True
+        elif code == EVENT_PANA_DONE:
+            self._reauthenticating = False
+        elif code == EVENT_TX_LIMIT:
+            _LOGGER.info("The radio reached its transmit-time limit; requests wait for it to lift")
+            self._tx_limited = True
+        elif code == EVENT_TX_LIMIT_LIFTED:
+            self._tx_limited = False
+        elif self._joined and not self._connecting and code == EVENT_PANA_FAILED:
+            self._lose(SessionLostError("re-authentication with the meter failed"))
+        elif self._joined and code in _SESSION_ENDING_EVENTS:
+            self._lose(SessionLostError("the meter ended the PANA session"))
+        self._changed.set()
+
+    def _lose(self, error: DongleError) -> None:
+        if self._lost is None:
+            self._lost = error
+        self._joined = False
+        for _, future in self._waiters:
+            if not future.done():
+                future.set_exception(error)
+        self._changed.set()
+
+    async def _wait_until_clear(self) -> None:
+        """Wait while re-authenticating or over the transmit limit; raise if lost."""
+        while True:
+            if self._lost is not None:
+                raise self._lost
+            if not self._joined:
+                raise SessionLostError("there is no PANA session with the meter")
+            if not self._reauthenticating and not self._tx_limited:
+                return
+            self._changed.clear()
+            await self._changed.wait()
+
+    async def request(
+        self, frame: bytes, matcher: Matcher, *, within: float = REQUEST_TIMEOUT
+    ) -> bytes:
+        """Send an ECHONET Lite frame to the meter; return the answer `matcher` accepts.
+
+        Waits (within the same limit) while the session is re-authenticating or
+        the radio is over its transmit-time limit. Raises DongleTimeoutError if
+        no answer comes, SessionLostError or DongleDisconnectedError if the
+        session or the dongle is gone.
+        """
+        pan = self.pan
+        async with self._request_lock:
+            future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+            waiter = (matcher, future)
+            try:
+                async with asyncio.timeout(within):
+                    await self._wait_until_clear()
+                    if pan is None:  # pragma: no cover - joined implies a PAN
+                        raise SessionLostError("no meter to send to")
+                    self._waiters.append(waiter)
+                    await self._dongle.send_udp(
+                        pan.address, frame, port=ECHONET_LITE_PORT, side=self._side
+                    )
+                    return await future
+            except TimeoutError:
+                raise DongleTimeoutError(f"the meter did not answer within {within:g} s") from None
+            finally:
+                if waiter in self._waiters:
+                    self._waiters.remove(waiter)
+
+    async def close(self) -> None:
+        """End the PANA session politely and stop listening."""
+        if self.connected:
+            with contextlib.suppress(DongleError):
+                await self._dongle.command("SKTERM")
+        self._joined = False
+        if self._pump is not None:
+            self._pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pump
