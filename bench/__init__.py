@@ -1,0 +1,1 @@
+"""Side-by-side benchmarks against peer libraries (not shipped)."""
