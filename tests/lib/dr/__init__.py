@@ -1,0 +1,1 @@
+"""Tests of the demand-response event model."""
