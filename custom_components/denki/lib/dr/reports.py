@@ -1,0 +1,187 @@
+"""Reports up to the aggregator: send little, lose nothing, send nothing twice.
+
+`ReportThrottle` decides which readings are worth sending: a value that moved
+beyond its deadband, or a keep-alive when nothing has been sent for a while.
+At a 5-minute interval, a quiet household sends a keep-alive every 30
+minutes instead of 288 reports a day.
+
+`Outbox` keeps what is to be sent on disk, in order, until the aggregator
+has acknowledged it: appends are flushed and fsynced before `append`
+returns, and the acknowledged position is replaced atomically. After a
+crash the unacknowledged records are sent again with the same sequence
+number (and the outbox's id, made once), which the aggregator uses to
+drop a repeat: delivery is at-least-once on the wire and exactly-once at
+the aggregator.
+
+File I/O here is blocking: the Home Assistant half calls it from an
+executor.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+import uuid
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_INTERVAL = timedelta(minutes=5)
+DEFAULT_KEEPALIVE = timedelta(minutes=30)
+
+
+@dataclass(slots=True)
+class ReportThrottle:
+    """Which readings to send: changes beyond a deadband, and keep-alives."""
+
+    deadbands: Mapping[str, float]
+    keepalive: timedelta = DEFAULT_KEEPALIVE
+    _last: dict[str, float] = field(default_factory=dict)
+    _last_sent_at: datetime | None = None
+
+    def select(self, readings: Mapping[str, float], now: datetime) -> dict[str, float]:
+        """The readings to send now (empty when nothing is worth sending).
+
+        On a keep-alive every reading is sent; otherwise only those that
+        moved beyond their deadband (a reading without one is always sent).
+        """
+        due = self._last_sent_at is None or now - self._last_sent_at >= self.keepalive
+        if due:
+            chosen = dict(readings)
+        else:
+            chosen = {
+                name: value
+                for name, value in readings.items()
+                if name not in self._last
+                or abs(value - self._last[name]) > self.deadbands.get(name, 0.0)
+            }
+        if chosen:
+            self._last.update(chosen)
+            self._last_sent_at = now
+        return chosen
+
+
+class OutboxError(OSError):
+    """The outbox's files cannot be written."""
+
+
+class Outbox:
+    """A durable first-in, first-out queue of reports, one folder per aggregator."""
+
+    def __init__(self, folder: Path, *, compact_after: int = 1000) -> None:
+        """Open (or create) the outbox in `folder`, recovering from a crash."""
+        self._folder = folder
+        self._log = folder / "outbox.jsonl"
+        self._cursor = folder / "acked"
+        self._compact_after = compact_after
+        self.discarded = 0
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise OutboxError(f"cannot create the report outbox in {folder}: {err}") from err
+        self.outbox_id = self._read_or_create_id()
+        self._acked = self._read_cursor()
+        self._stale = 0  # acknowledged records still in the log file
+        self._records = self._read_log()
+        self._next = max((seq for seq, _ in self._records), default=self._acked) + 1
+
+    def _read_or_create_id(self) -> str:
+        """An id made once per outbox: sequence numbers are unique within it."""
+        path = self._folder / "id"
+        try:
+            return path.read_text(encoding="ascii").strip()
+        except FileNotFoundError:
+            outbox_id = uuid.uuid4().hex
+            self._write_atomically(path, outbox_id + "\n")
+            return outbox_id
+
+    def _read_cursor(self) -> int:
+        try:
+            return int(self._cursor.read_text(encoding="ascii").strip() or 0)
+        except FileNotFoundError:
+            return 0
+        except ValueError:
+            _LOGGER.warning("The report outbox's acknowledged position is unreadable; resending")
+            return 0
+
+    def _read_log(self) -> list[tuple[int, dict[str, Any]]]:
+        records: list[tuple[int, dict[str, Any]]] = []
+        try:
+            lines = self._log.read_bytes().split(b"\n")
+        except FileNotFoundError:
+            return records
+        for line in lines:
+            if not line:
+                continue
+            try:
+                item = json.loads(line)
+                seq, record = int(item["seq"]), item["record"]
+            except ValueError, KeyError, TypeError:
+                # A write torn by a crash or power loss: its record was never
+                # acknowledged as appended, so dropping it loses nothing sent.
+                self.discarded += 1
+                continue
+            if seq > self._acked:
+                records.append((seq, record))
+            else:
+                self._stale += 1
+        return records
+
+    def __len__(self) -> int:
+        """How many records wait for acknowledgement."""
+        return len(self._records)
+
+    def append(self, record: Mapping[str, Any]) -> int:
+        """Store a record durably; return its sequence number."""
+        seq = self._next
+        line = json.dumps({"seq": seq, "record": record}, separators=(",", ":")) + "\n"
+        try:
+            with self._log.open("a", encoding="utf-8") as handle:
+                handle.write(line)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as err:
+            raise OutboxError(f"cannot write the report outbox: {err}") from err
+        self._records.append((seq, dict(record)))
+        self._next = seq + 1
+        return seq
+
+    def pending(self, limit: int | None = None) -> list[tuple[int, dict[str, Any]]]:
+        """The oldest records not yet acknowledged, in order."""
+        return list(self._records[:limit])
+
+    def ack(self, seq: int) -> None:
+        """The aggregator has every record up to and including `seq`."""
+        seq = min(seq, self._next - 1)
+        if seq <= self._acked:
+            return
+        self._write_atomically(self._cursor, f"{seq}\n")
+        self._acked = seq
+        kept = [(s, r) for s, r in self._records if s > seq]
+        self._stale += len(self._records) - len(kept)
+        self._records = kept
+        if not self._records or self._stale >= self._compact_after:
+            self._compact()
+            self._stale = 0
+
+    def _compact(self) -> None:
+        """Rewrite the log without what was acknowledged."""
+        text = "".join(
+            json.dumps({"seq": s, "record": r}, separators=(",", ":")) + "\n"
+            for s, r in self._records
+        )
+        self._write_atomically(self._log, text)
+
+    def _write_atomically(self, path: Path, text: str) -> None:
+        temporary = path.with_suffix(".tmp")
+        try:
+            with temporary.open("w", encoding="utf-8") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            temporary.replace(path)
+        except OSError as err:
+            raise OutboxError(f"cannot write {path.name} of the report outbox: {err}") from err
