@@ -1,0 +1,162 @@
+"""The link to an aggregator's MQTT broker (the MQTT aggregator profile).
+
+`MqttLink.run()` keeps a connection to the aggregator's broker: it announces
+the home online (retained, with a last will saying offline), receives events
+and acknowledgements, and sends the outbox's reports in order. When the
+broker goes away it logs once, retries with back-off, logs once when it is
+back, and sends what queued up meanwhile: nothing lost, and, with the
+outbox's sequence numbers, nothing counted twice.
+"""
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime
+import logging
+import ssl
+
+import aiomqtt
+
+from .mqtt_profile import AckMessage, DownMessage, ProfileError, Topics, encode_report, parse_down
+from .reports import Outbox
+
+_LOGGER = logging.getLogger(__name__)
+
+BACKOFF_START = 1.0
+BACKOFF_MAX = 300.0
+RESEND_AFTER = 60.0  # resend unacknowledged reports after this long connected
+
+
+class MqttLink:
+    """One household's connection to its aggregator's broker."""
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        topics: Topics,
+        outbox: Outbox,
+        on_message: Callable[[DownMessage], None],
+        client_id: str,
+        username: str | None = None,
+        password: str | None = None,
+        tls_context: ssl.SSLContext | None = None,
+        keepalive: int = 60,
+        backoff_start: float = BACKOFF_START,
+        backoff_max: float = BACKOFF_MAX,
+    ) -> None:
+        """Prepare; `run()` connects. The password is never logged."""
+        self._host = host
+        self._port = port
+        self.topics = topics
+        self._outbox = outbox
+        self._on_message = on_message
+        self._client_id = client_id
+        self._username = username
+        self._password = password
+        self._tls_context = tls_context
+        self._keepalive = keepalive
+        self._backoff_start = backoff_start
+        self._backoff_max = backoff_max
+        self._wake = asyncio.Event()
+        self.connected = asyncio.Event()
+        self.dropped = 0
+        self.sent = 0
+        self._outage_logged = False
+
+    async def report(self, values: dict[str, float], at: datetime) -> int:
+        """Queue a report durably and have it sent; return its sequence number."""
+        seq = await asyncio.to_thread(self._outbox.append, {"at": at.isoformat(), "values": values})
+        self._wake.set()
+        return seq
+
+    async def run(self) -> None:
+        """Stay connected until cancelled."""
+        delay = self._backoff_start
+        while True:
+            try:
+                await self._session()
+            except aiomqtt.MqttError as err:
+                self.connected.clear()
+                if not self._outage_logged:
+                    _LOGGER.warning(
+                        "Lost the aggregator's broker %s:%s (%s); retrying",
+                        self._host,
+                        self._port,
+                        err,
+                    )
+                    self._outage_logged = True
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._backoff_max)
+            else:  # pragma: no cover - _session only returns by raising
+                delay = self._backoff_start
+
+    async def _session(self) -> None:
+        will = aiomqtt.Will(self.topics.status, b"offline", qos=1, retain=True)
+        async with aiomqtt.Client(
+            self._host,
+            self._port,
+            identifier=self._client_id,
+            username=self._username,
+            password=self._password,
+            tls_context=self._tls_context,
+            keepalive=self._keepalive,
+            will=will,
+            clean_session=False,
+        ) as client:
+            await client.publish(self.topics.status, b"online", qos=1, retain=True)
+            await client.subscribe(self.topics.events, qos=1)
+            await client.subscribe(self.topics.acks, qos=1)
+            if self._outage_logged:
+                _LOGGER.warning("The aggregator's broker is back; sending what queued up")
+                self._outage_logged = False
+            self.connected.set()
+            sender = asyncio.create_task(self._send_loop(client))
+            try:
+                async for message in client.messages:
+                    if (ack := self._receive(message.payload)) is not None:
+                        # The outbox fsyncs: keep that off the event loop.
+                        await asyncio.to_thread(self._outbox.ack, ack)
+            finally:
+                sender.cancel()
+                # The sender's own failure, if any, is the same lost connection.
+                await asyncio.gather(sender, return_exceptions=True)
+
+    def _receive(self, payload: object) -> int | None:
+        """Hand a message on; return the sequence number it acknowledges, if any."""
+        if not isinstance(payload, bytes):
+            self.dropped += 1
+            return None
+        try:
+            message = parse_down(payload)
+        except ProfileError as err:
+            if self.dropped == 0:
+                _LOGGER.warning("Dropped a message from the aggregator: %s", err)
+            self.dropped += 1
+            return None
+        if isinstance(message, AckMessage):
+            return message.seq if message.outbox == self._outbox.outbox_id else None
+        self._on_message(message)
+        return None
+
+    async def _send_loop(self, client: aiomqtt.Client) -> None:
+        next_seq = 0
+        while True:
+            # Clear before reading the outbox: a report queued while this
+            # loop publishes sets the event again and is not left waiting.
+            self._wake.clear()
+            pending = [r for r in self._outbox.pending() if r[0] > next_seq]
+            for seq, record in pending:
+                at = datetime.fromisoformat(record["at"])
+                await client.publish(
+                    self.topics.reports,
+                    encode_report(self._outbox.outbox_id, seq, at, record["values"]),
+                    qos=1,
+                )
+                self.sent += 1
+                next_seq = seq
+            try:
+                async with asyncio.timeout(RESEND_AFTER):
+                    await self._wake.wait()
+            except TimeoutError:
+                next_seq = 0  # resend whatever is still unacknowledged
