@@ -5,7 +5,6 @@ import json
 import os
 from pathlib import Path
 import signal
-import socket
 import subprocess
 import time
 from typing import Any
@@ -14,16 +13,11 @@ import urllib.request
 
 import pytest
 
+from tests.net import free_port
+
 REPO = Path(__file__).parent.parent.parent
 CLIENT_ID = "http://127.0.0.1/denki-e2e"
 STARTUP_TIMEOUT = 600
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _post(url: str, data: dict[str, Any], *, form: bool = False) -> Any:
@@ -47,7 +41,7 @@ def develop(tmp_path: Path, socket_enabled: None) -> Iterator[tuple[str, list[st
     The harness blocks sockets in tests; this one talks to a real Home
     Assistant on loopback, so it enables them (pytest-socket's fixture).
     """
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DENKI_PORT": str(port),

@@ -135,35 +135,22 @@ async def test_no_meter_in_range_is_told_apart(driver: SkDongle, pty: PtyDongle)
     await session.close()
 
 
-async def test_requests_wait_while_the_dongle_reauthenticates(
-    session: BRouteSession, pty: PtyDongle
+@pytest.mark.parametrize("events", ["session_expiry", "transmit_limit"])
+async def test_requests_wait_out_reauthentication_and_the_transmit_limit(
+    session: BRouteSession, pty: PtyDongle, events: str
 ) -> None:
+    """EVENT 29 until 25 (re-authentication), EVENT 32 until 33 (transmit limit): hold, then send."""
     await session.connect()
-    expired, renewed = pty.model.session_expiry()
-    pty.write(expired)
+    hold, release = getattr(pty.model, events)()
+    pty.write(hold)
     await asyncio.sleep(0.1)
     request = asyncio.create_task(session.request(GET, same_tid(GET), within=5))
     await asyncio.sleep(0.2)
     assert not request.done()
     assert pty.model.commands.count("SKSENDTO") == 0  # held, not sent
-    pty.write(renewed)
-    answer = await request
-    assert answer[2:4] == GET[2:4]
-    assert pty.model.commands.count("SKSENDTO") == 1
-
-
-async def test_requests_wait_out_the_transmit_time_limit(
-    session: BRouteSession, pty: PtyDongle
-) -> None:
-    await session.connect()
-    limited, lifted = pty.model.transmit_limit()
-    pty.write(limited)
-    await asyncio.sleep(0.1)
-    request = asyncio.create_task(session.request(GET, same_tid(GET), within=5))
-    await asyncio.sleep(0.2)
-    assert not request.done()
-    pty.write(lifted)
+    pty.write(release)
     assert (await request)[2:4] == GET[2:4]
+    assert pty.model.commands.count("SKSENDTO") == 1
 
 
 async def test_lost_session_fails_the_request_and_reconnect_rejoins(

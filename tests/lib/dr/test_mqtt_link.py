@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 import json
 import logging
 from pathlib import Path
-import socket
 
 import aiomqtt
 from amqtt.broker import Broker
@@ -20,6 +19,7 @@ import pytest
 from custom_components.denki.lib.dr.mqtt_link import MqttLink
 from custom_components.denki.lib.dr.mqtt_profile import DownMessage, EventMessage, Topics
 from custom_components.denki.lib.dr.reports import Outbox
+from tests.net import free_port
 
 TOPICS = Topics("aggregator/jp", "ven-1")
 AT = datetime(2026, 11, 23, 8, 5, tzinfo=UTC)
@@ -37,13 +37,6 @@ EVENT = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _broker(port: int) -> Broker:
     return Broker(
         {
@@ -58,7 +51,7 @@ def _broker(port: int) -> Broker:
 @pytest.fixture
 def port(socket_enabled: None) -> int:
     """A free loopback port; the harness blocks sockets, this test needs them."""
-    return _free_port()
+    return free_port()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import logging
 import re
 from typing import Any, Self
 
-from .dongle import RadioMessage, SkDongle, link_local_address
+from .dongle import ECHONET_LITE_PORT, RadioMessage, SkDongle, link_local_address
 from .errors import (
     AuthenticationError,
     DongleCommandError,
@@ -32,12 +32,10 @@ from .sk_messages import Dialect, PanDescriptor, SkEvent, UdpReceived
 _LOGGER = logging.getLogger(__name__)
 
 PANA_PORT = 0x02CC
-ECHONET_LITE_PORT = 0x0E1A
 SCAN_DURATIONS = (4, 5, 6, 7)
 JOIN_TIMEOUT = 60.0
 REQUEST_TIMEOUT = 20.0
 
-EVENT_UDP_SENT = 0x21
 EVENT_SCAN_DONE = 0x22
 EVENT_PANA_FAILED = 0x24
 EVENT_PANA_DONE = 0x25

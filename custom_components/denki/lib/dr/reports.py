@@ -29,7 +29,6 @@ import uuid
 
 _LOGGER = logging.getLogger(__name__)
 
-DEFAULT_INTERVAL = timedelta(minutes=5)
 DEFAULT_KEEPALIVE = timedelta(minutes=30)
 
 
