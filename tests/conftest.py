@@ -1,10 +1,14 @@
-"""Fixtures shared by Denki's Home Assistant tests."""
+"""Fixtures shared by Denki's tests."""
 
 import pytest
 
 
 @pytest.fixture(autouse=True)
-def auto_enable_custom_integrations(
-    enable_custom_integrations: None,
-) -> None:
-    """Let Home Assistant load custom_components/denki in every test."""
+def auto_enable_custom_integrations(request: pytest.FixtureRequest) -> None:
+    """Let Home Assistant load custom_components/denki in every test that runs one.
+
+    Only those: the library tests (tests/lib) need no Home Assistant instance,
+    and asking for `enable_custom_integrations` would start one for each.
+    """
+    if "hass" in request.fixturenames:
+        request.getfixturevalue("enable_custom_integrations")
