@@ -2,7 +2,6 @@
 
 import asyncio
 from collections.abc import AsyncIterator
-import threading
 
 from momonga import Momonga
 import pytest
@@ -14,6 +13,7 @@ from custom_components.denki.lib.broute.session import BRouteSession
 from custom_components.denki.lib.echonet import CONTROLLER, ESV, Frame, Property, encode_frame
 from simulators.smart_meter import METER_EOJ, SimulatedMeter
 from simulators.wisun_dongle import DongleModel, MeterRadio, PtyDongle
+from tests.threads import run_in_thread
 
 
 @pytest.fixture(params=["bp35a1", "bp35c"])
@@ -75,8 +75,6 @@ async def test_momonga_reads_the_simulated_meter(dialect: str) -> None:
     radio = MeterRadio(responder=meter.answer)
     pty = PtyDongle(DongleModel(dialect=dialect, meter=radio))
     await pty.start()
-    loop = asyncio.get_running_loop()
-    done = asyncio.Event()
     outcome: dict[str, object] = {}
 
     def run() -> None:
@@ -89,18 +87,11 @@ async def test_momonga_reads_the_simulated_meter(dialect: str) -> None:
         except Exception as err:  # noqa: BLE001 - reported through the assertion below
             outcome["error"] = repr(err)
         finally:
-            try:
-                client.close()
-            finally:
-                loop.call_soon_threadsafe(done.set)
+            client.close()
 
-    thread = threading.Thread(target=run, name="momonga-meter")
-    thread.start()
     try:
-        async with asyncio.timeout(60):
-            await done.wait()
+        await run_in_thread(run, name="momonga-meter", within=60)
     finally:
-        thread.join(timeout=30)
         await pty.stop()
     assert "error" not in outcome, outcome
     assert outcome["power"] == 500

@@ -4,17 +4,15 @@ momonga detects the dialect its own way (ROPT, then SKINFO), scans, converts
 the MAC with SKLL64 and joins: if it establishes a PANA session with the
 simulator in both dialects, the simulator speaks them the way momonga's
 authors found real dongles do. momonga is synchronous and uses threads; it
-runs in a thread of its own, joined before the test ends, while the
-simulator answers in the test's event loop.
+runs in a thread of its own (tests.threads.run_in_thread), joined before
+the test ends, while the simulator answers in the test's event loop.
 """
-
-import asyncio
-import threading
 
 from momonga.momonga_session_manager import MomongaSessionManager
 import pytest
 
 from simulators.wisun_dongle import DongleModel, MeterRadio, PtyDongle
+from tests.threads import run_in_thread
 
 
 @pytest.mark.parametrize("dialect", ["bp35a1", "bp35c"])
@@ -23,8 +21,6 @@ async def test_momonga_joins_through_the_simulated_dongle(dialect: str) -> None:
     pty = PtyDongle(DongleModel(dialect=dialect, meter=meter))
     await pty.start()
     outcome: dict[str, object] = {}
-    loop = asyncio.get_running_loop()
-    finished = asyncio.Event()
 
     def run_momonga() -> None:
         manager = MomongaSessionManager(
@@ -39,15 +35,10 @@ async def test_momonga_joins_through_the_simulated_dongle(dialect: str) -> None:
             outcome["error"] = repr(err)
         finally:
             manager.close()
-            loop.call_soon_threadsafe(finished.set)
 
-    thread = threading.Thread(target=run_momonga, name="momonga-peer")
-    thread.start()
     try:
-        async with asyncio.timeout(120):
-            await finished.wait()
+        await run_in_thread(run_momonga, name="momonga-peer")
     finally:
-        thread.join(timeout=30)
         await pty.stop()
 
     assert "error" not in outcome, outcome
