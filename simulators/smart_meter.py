@@ -4,6 +4,11 @@ It stands behind the simulated Wi-SUN dongle (`MeterRadio.responder`) and
 answers Get (and SetC of the history-selection properties) from a table of
 property values, with Get_SNA for properties it does not have. It uses the
 library's frame codec, whose own tests check it against pychonet.
+
+Without a `MeterHistory` its values are fixed numbers a test sets; with
+one, live values and every history (30-minute by day 0xE2/0xE4, historical
+data 2 0xEC, and on next-generation meters 0xD0 and 1-minute 0xEE) come from
+the same minute-by-minute counters and the meter's own clock.
 """
 
 from dataclasses import dataclass, field
@@ -19,8 +24,11 @@ from custom_components.denki.lib.echonet import (
     encode_property_map,
 )
 
+from .meter_history import MeterHistory, history_properties, one_minute_properties
+
 METER_EOJ = EOJ(0x02, 0x88, 0x01)
 _SETTABLE = {0xE5, 0xED, 0xEF}
+_UNIT_CODES = {1000: 0x00, 100: 0x01, 10: 0x02, 1: 0x03}  # Wh per count -> 0xE1 code
 
 
 def _u32(value: int) -> bytes:
@@ -37,13 +45,19 @@ class SimulatedMeter:
     unit: int = 0x01  # 0.1 kWh
     digits: int = 6
     coefficient: int | None = None  # None: the meter has no 0xD3 (optional)
+    serial: str = "SIM0000000001"
+    history: MeterHistory | None = None
+    next_generation: bool = False
     extra: dict[int, bytes] = field(default_factory=dict)
     requests: int = 0
+    frames: list[ESV] = field(default_factory=list)
 
     def properties(self) -> dict[int, bytes]:
         """Every property the meter has, by EPC."""
         props = {
             0x80: b"\x30",
+            0x83: b"\xfe\x00\x00\x16" + self.serial.encode().ljust(13, b"\x00")[:13],
+            0x88: b"\x42",
             0x8A: b"\x00\x00\x16",
             0xD7: bytes([self.digits]),
             0xE0: _u32(self.import_count),
@@ -52,6 +66,12 @@ class SimulatedMeter:
             0xE7: self.power_w.to_bytes(4, signed=True),
             0xE8: bytes.fromhex("003200" + "14"),
         }
+        if self.history is not None:
+            props[0xE1] = bytes([_UNIT_CODES[self.history.wh_per_count]])
+            props[0xD7] = bytes([self.history.digits])
+            props.update(history_properties(self.history, self.extra))
+            if self.next_generation:
+                props.update(one_minute_properties(self.history, self.extra))
         if self.coefficient is not None:
             props[0xD3] = _u32(self.coefficient)
         props.update(self.extra)
@@ -67,6 +87,7 @@ class SimulatedMeter:
         if request.deoj.class_id != METER_EOJ.class_id:
             return None
         self.requests += 1
+        self.frames.append(request.esv)
         props = self.properties()
         if request.esv is ESV.GET:
             found = [Property(p.epc, props.get(p.epc, b"")) for p in request.properties]

@@ -5,17 +5,38 @@ the meter's object; a property the meter lacks (a "not possible" answer)
 comes back as missing, not as an error, since several are optional.
 """
 
+from datetime import date, datetime
 import random
 
-from ..echonet import CONTROLLER, EOJ, ESV, Frame, FrameError, Property, decode_frame, encode_frame
+from ..echonet import (
+    CONTROLLER,
+    EOJ,
+    ESV,
+    Frame,
+    FrameError,
+    Property,
+    decode_frame,
+    decode_property_map,
+    encode_frame,
+)
 from .meter_values import (
+    JST,
     Current,
     EnergyScale,
     MeterValueError,
+    TimedCount,
+    TimedPair,
+    build_history_2,
+    build_history_3,
+    build_history_day,
     parse_coefficient,
     parse_cumulative,
     parse_current,
     parse_digits,
+    parse_fixed_time,
+    parse_history_2,
+    parse_history_3,
+    parse_history_day,
     parse_power,
     parse_unit,
 )
@@ -32,6 +53,7 @@ class LowVoltageMeter:
         self._session = session
         self._tid = random.randrange(0x10000)  # noqa: S311 - uniqueness, not secrecy
         self.scale: EnergyScale | None = None
+        self._get_map: frozenset[int] | None = None
 
     def _next_tid(self) -> int:
         self._tid = (self._tid + 1) & 0xFFFF
@@ -39,9 +61,21 @@ class LowVoltageMeter:
 
     async def get(self, *epcs: int, within: float = 20.0) -> dict[int, bytes]:
         """The meter's data for each EPC it has; those it lacks are left out."""
-        request = Frame(
-            self._next_tid(), CONTROLLER, METER, ESV.GET, tuple(Property(epc) for epc in epcs)
-        )
+        answer = await self._ask(ESV.GET, tuple(Property(epc) for epc in epcs), within)
+        return {prop.epc: prop.edt for prop in answer.properties if prop.edt}
+
+    async def set(self, epc: int, edt: bytes, *, within: float = 20.0) -> None:
+        """Write one property (SetC); raise MeterValueError if the meter refuses it."""
+        answer = await self._ask(ESV.SETC, (Property(epc, edt),), within)
+        if answer.esv is not ESV.SET_RES:
+            raise MeterValueError(f"the meter refused to set 0x{epc:02X}")
+
+    async def _ask(self, esv: ESV, properties: tuple[Property, ...], within: float) -> Frame:
+        request = Frame(self._next_tid(), CONTROLLER, METER, esv, properties)
+        answers = {
+            ESV.GET: (ESV.GET_RES, ESV.GET_SNA),
+            ESV.SETC: (ESV.SET_RES, ESV.SETC_SNA),
+        }[esv]
 
         def is_answer(data: bytes) -> bool:
             try:
@@ -51,13 +85,77 @@ class LowVoltageMeter:
             return (
                 answer.tid == request.tid
                 and answer.seoj.class_id == METER.class_id
-                and answer.esv in (ESV.GET_RES, ESV.GET_SNA)
+                and answer.esv in answers
             )
 
-        answer = decode_frame(
+        return decode_frame(
             await self._session.request(encode_frame(request), is_answer, within=within)
         )
-        return {prop.epc: prop.edt for prop in answer.properties if prop.edt}
+
+    async def property_map(self) -> frozenset[int]:
+        """The EPCs the meter can answer Get for (0x9F), read once and kept."""
+        if self._get_map is None:
+            values = await self.get(0x9F)
+            if 0x9F not in values:
+                raise MeterValueError("the meter did not give its Get property map (0x9F)")
+            self._get_map = frozenset(decode_property_map(values[0x9F]))
+        return self._get_map
+
+    async def has(self, *epcs: int) -> bool:
+        """Whether the meter offers every one of these properties."""
+        return set(epcs) <= await self.property_map()
+
+    async def identification(self) -> str:
+        """The meter's identification number (0x83) as hex: its identity, not the dongle's."""
+        values = await self.get(0x83)
+        if 0x83 not in values:
+            raise MeterValueError("the meter did not give its identification number (0x83)")
+        return values[0x83].hex().upper()
+
+    async def clock(self) -> datetime:
+        """The meter's own date (0x98) and time (0x97), in Japan Standard Time."""
+        values = await self.get(0x98, 0x97)
+        return _meter_time(values)
+
+    async def fixed_time(self) -> tuple[TimedCount | None, TimedCount | None]:
+        """The counts at the last 30-minute boundary (0xEA import, 0xEB export)."""
+        values = await self.get(0xEA, 0xEB)
+        return (
+            parse_fixed_time(values[0xEA]) if 0xEA in values else None,
+            parse_fixed_time(values[0xEB]) if 0xEB in values else None,
+        )
+
+    async def history_day(self, days_ago: int) -> tuple[list[TimedCount], list[TimedCount]]:
+        """The 48 half-hourly import and export counts of one of the meter's days.
+
+        Two frames: 0xE5 chooses the day, then one Get reads 0xE2, 0xE4 and
+        the meter's date (0x98), so that "days ago" is counted on the meter's
+        calendar even across midnight.
+        """
+        await self.set(0xE5, build_history_day(days_ago))
+        values = await self.get(0xE2, 0xE4, 0x98)
+        if 0xE2 not in values or 0x98 not in values:
+            raise MeterValueError("the meter did not give its 30-minute history (0xE2)")
+        today = _meter_date(values[0x98])
+        imports = parse_history_day(values[0xE2], today)
+        exports = parse_history_day(values[0xE4], today) if 0xE4 in values else []
+        return imports, exports
+
+    async def history_2(self, newest: datetime, points: int = 12) -> list[TimedPair]:
+        """Historical data 2 (0xED then 0xEC): up to 12 half-hourly pairs, newest first."""
+        await self.set(0xED, build_history_2(newest, points))
+        values = await self.get(0xEC)
+        if 0xEC not in values:
+            raise MeterValueError("the meter did not give historical data 2 (0xEC)")
+        return parse_history_2(values[0xEC])
+
+    async def history_3(self, newest: datetime, points: int = 10) -> list[TimedPair]:
+        """Historical data 3 (0xEF then 0xEE): up to 10 one-minute pairs, newest first."""
+        await self.set(0xEF, build_history_3(newest, points))
+        values = await self.get(0xEE)
+        if 0xEE not in values:
+            raise MeterValueError("the meter did not give historical data 3 (0xEE)")
+        return parse_history_3(values[0xEE])
 
     async def read_scale(self) -> EnergyScale:
         """Coefficient (0xD3, optional: 1 without it), unit (0xE1) and digits (0xD7)."""
@@ -83,3 +181,22 @@ class LowVoltageMeter:
             scale.kwh(parse_cumulative(values[0xE0])) if 0xE0 in values else None,
             scale.kwh(parse_cumulative(values[0xE3])) if 0xE3 in values else None,
         )
+
+
+def _meter_date(edt: bytes) -> date:
+    if len(edt) != 4:
+        raise MeterValueError(f"the meter's date (0x98) takes 4 bytes, not {len(edt)}")
+    try:
+        return date(int.from_bytes(edt[0:2]), edt[2], edt[3])
+    except ValueError as err:
+        raise MeterValueError(f"the meter's date (0x98) {edt.hex()} is not a date") from err
+
+
+def _meter_time(values: dict[int, bytes]) -> datetime:
+    if 0x98 not in values or 0x97 not in values or len(values[0x97]) != 2:
+        raise MeterValueError("the meter did not give its date (0x98) and time (0x97)")
+    day = _meter_date(values[0x98])
+    hour, minute = values[0x97]
+    if hour > 23 or minute > 59:
+        raise MeterValueError(f"the meter's time (0x97) {values[0x97].hex()} is not a time")
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=JST)

@@ -1,0 +1,169 @@
+"""What a simulated smart meter has measured: a household's energy, minute by minute.
+
+A deterministic load profile (a morning and an evening peak, a noisy base
+load, and solar export at midday) is integrated into import and export
+counters, so the meter's live values and every history it keeps agree with
+each other exactly, as a real meter's do. The meter's clock is a function,
+so a test can move it (Home Assistant's frozen clock, for instance).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+JST = ZoneInfo("Asia/Tokyo")
+MINUTE = timedelta(minutes=1)
+NO_DATA = 0xFFFFFFFE
+
+
+def _noise(minute: int, seed: int) -> int:
+    """0 to 299, the same for the same minute and seed."""
+    return ((minute + 7919 * seed) * 2654435761 >> 7) % 300
+
+
+def net_power_w(local: datetime, minute: int, seed: int) -> int:
+    """The household's net power at a local time: positive imports, negative exports."""
+    hour = local.hour + local.minute / 60
+    load = 250 + _noise(minute, seed)
+    if 6 <= hour < 8:
+        load += 400
+    if 18 <= hour < 22:
+        load += 700
+    solar = max(0.0, 1600 * (1 - abs(hour - 12.5) / 3.5)) if 9 <= hour < 16 else 0.0
+    return load - int(solar)
+
+
+@dataclass
+class MeterHistory:
+    """Import and export counters of a meter since `origin`, and its clock.
+
+    Counters are in counts of `wh_per_count` Wh, rolling over at 10^digits,
+    starting from `import_base` / `export_base` at `origin`.
+    """
+
+    origin: datetime
+    clock: Callable[[], datetime]
+    wh_per_count: int = 10
+    digits: int = 6
+    import_base: int = 123_456
+    export_base: int = 789
+    seed: int = 0
+    days_kept: int = 45
+    _import_wmin: list[int] = field(default_factory=lambda: [0], repr=False)
+    _export_wmin: list[int] = field(default_factory=lambda: [0], repr=False)
+
+    def __post_init__(self) -> None:
+        """Keep the origin in the meter's own time zone, on a whole minute."""
+        self.origin = self.origin.astimezone(JST).replace(second=0, microsecond=0)
+
+    def now(self) -> datetime:
+        """The meter's clock (Japan Standard Time)."""
+        return self.clock().astimezone(JST)
+
+    def _minute(self, when: datetime) -> int:
+        return int((when.astimezone(JST) - self.origin) // MINUTE)
+
+    def _extend(self, minutes: int) -> None:
+        """Integrate power up to `minutes` after the origin (entry k covers minutes 0..k-1)."""
+        imports, exports = self._import_wmin, self._export_wmin
+        for m in range(len(imports) - 1, minutes):
+            power = net_power_w(self.origin + MINUTE * m, m, self.seed)
+            imports.append(imports[-1] + max(power, 0))
+            exports.append(exports[-1] + max(-power, 0))
+
+    def counts_at(self, when: datetime) -> tuple[int, int] | None:
+        """Import and export counts at a time the meter has passed, else None."""
+        minute = self._minute(when)
+        if minute < 0 or when.astimezone(JST) > self.now():
+            return None
+        self._extend(minute)
+        per_count = 60 * self.wh_per_count
+        modulus = 10**self.digits
+        return (
+            (self.import_base + self._import_wmin[minute] // per_count) % modulus,
+            (self.export_base + self._export_wmin[minute] // per_count) % modulus,
+        )
+
+    def kept(self, when: datetime, *, one_minute: bool = False) -> tuple[int, int] | None:
+        """Counts at `when` if the meter still keeps that point in its history."""
+        age = self.now() - when.astimezone(JST)
+        limit = timedelta(minutes=60) if one_minute else timedelta(days=self.days_kept)
+        if age > limit:
+            return None
+        return self.counts_at(when)
+
+    def power_w(self) -> int:
+        """Instantaneous net power now."""
+        now = self.now()
+        return net_power_w(now, self._minute(now), self.seed)
+
+    def last_boundary(self) -> datetime:
+        """The latest 30-minute boundary the meter has passed."""
+        now = self.now()
+        return now.replace(minute=now.minute - now.minute % 30, second=0, microsecond=0)
+
+
+def timestamp(when: datetime, *, seconds: bool) -> bytes:
+    """Year (2 bytes), month, day, hour, minute and, if asked, second."""
+    local = when.astimezone(JST)
+    head = local.year.to_bytes(2) + bytes([local.month, local.day, local.hour, local.minute])
+    return head + bytes([local.second]) if seconds else head
+
+
+def _u32(value: int | None) -> bytes:
+    return (NO_DATA if value is None else value).to_bytes(4)
+
+
+def history_properties(history: MeterHistory, selected: dict[int, bytes]) -> dict[int, bytes]:
+    """The time-dependent properties of a meter with `history`, as EDT bytes.
+
+    `selected` holds what the controller last set in 0xE5, 0xED and 0xEF.
+    """
+    now = history.now()
+    counts = history.counts_at(now) or (NO_DATA, NO_DATA)
+    boundary = history.last_boundary()
+    fixed = history.counts_at(boundary) or (NO_DATA, NO_DATA)
+    props = {
+        0x97: bytes([now.hour, now.minute]),
+        0x98: now.year.to_bytes(2) + bytes([now.month, now.day]),
+        0xE0: _u32(counts[0]),
+        0xE3: _u32(counts[1]),
+        0xE7: history.power_w().to_bytes(4, signed=True),
+        0xEA: timestamp(boundary, seconds=True) + _u32(fixed[0]),
+        0xEB: timestamp(boundary, seconds=True) + _u32(fixed[1]),
+    }
+    days_ago = selected.get(0xE5, b"\x00")[0]
+    day = (now - timedelta(days=days_ago)).replace(hour=0, minute=0, second=0, microsecond=0)
+    slots = [history.kept(day + timedelta(minutes=30 * i)) for i in range(48)]
+    props[0xE2] = days_ago.to_bytes(2) + b"".join(_u32(s[0] if s else None) for s in slots)
+    props[0xE4] = days_ago.to_bytes(2) + b"".join(_u32(s[1] if s else None) for s in slots)
+    props[0xEC] = _pairs(history, selected.get(0xED), boundary, 30, one_minute=False)
+    return props
+
+
+def one_minute_properties(history: MeterHistory, selected: dict[int, bytes]) -> dict[int, bytes]:
+    """What next-generation meters add: 0xD0 (latest minute) and 0xEE (1-minute history)."""
+    minute = history.now().replace(second=0, microsecond=0)
+    latest = history.counts_at(minute) or (NO_DATA, NO_DATA)
+    return {
+        0xD0: timestamp(minute, seconds=True) + _u32(latest[0]) + _u32(latest[1]),
+        0xEE: _pairs(history, selected.get(0xEF), minute, 1, one_minute=True),
+    }
+
+
+def _pairs(
+    history: MeterHistory, request: bytes | None, default: datetime, step: int, *, one_minute: bool
+) -> bytes:
+    """0xEC / 0xEE: from the newest point that 0xED / 0xEF chose, newest first."""
+    if request is None or len(request) != 7:
+        newest, points = default, 12 if step == 30 else 10
+    else:
+        year = int.from_bytes(request[0:2])
+        newest = datetime(year, request[2], request[3], request[4], request[5], tzinfo=JST)
+        points = request[6]
+    out = timestamp(newest, seconds=False) + bytes([points])
+    for i in range(points):
+        counts = history.kept(newest - timedelta(minutes=step * i), one_minute=one_minute)
+        out += _u32(counts[0] if counts else None) + _u32(counts[1] if counts else None)
+    return out
