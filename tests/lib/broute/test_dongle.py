@@ -142,3 +142,23 @@ def test_link_local_address() -> None:
     assert link_local_address("C0F9450040123456") == "FE80:0000:0000:0000:C2F9:4500:4012:3456"
     with pytest.raises(ValueError, match="8 bytes"):
         link_local_address("C0F9")
+
+
+async def test_a_write_to_an_unplugged_dongle_is_a_clean_disconnect(
+    pty_dongle: PtyDongle, dongle: SkDongle, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The write fails first: the command ends with DongleDisconnectedError, not a timeout,
+    and nothing reaches the event loop's exception handler (Home Assistant would log a
+    traceback for it)."""
+    await dongle.detect()
+    loop = asyncio.get_running_loop()
+    reported: list[dict[str, object]] = []
+    loop.set_exception_handler(lambda _, context: reported.append(context))
+    try:
+        pty_dongle.unplug()
+        with pytest.raises(DongleDisconnectedError):
+            await dongle.command("SKVER")
+    finally:
+        loop.set_exception_handler(None)
+    assert reported == []
+    assert dongle.disconnected is not None

@@ -13,6 +13,7 @@ to the dongle's flash, which allows a limited number of writes.
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
+import functools
 import logging
 from typing import Self
 
@@ -64,6 +65,25 @@ def link_local_address(mac: str) -> str:
     return "FE80:0000:0000:0000:" + ":".join(raw[i : i + 2].hex().upper() for i in range(0, 8, 2))
 
 
+class _UnpluggableTransport(serial_asyncio_fast.SerialTransport):
+    """A serial transport for which a vanishing port is an expected loss, not a crash.
+
+    pyserial-asyncio-fast reports a failed write to the event loop's
+    exception handler (Home Assistant logs that as an unhandled error with a
+    traceback) before closing. Unplugging a USB dongle is a normal event
+    here: the transport just closes with the error, the reader sees it, and
+    the driver reports the dongle as disconnected once.
+    """
+
+    def _fatal_error(
+        self, exc: BaseException, message: str = "Fatal error on serial transport"
+    ) -> None:
+        if isinstance(exc, (OSError, serial.SerialException)):
+            self._abort(exc)
+            return
+        super()._fatal_error(exc, message)  # pragma: no cover - not an I/O error
+
+
 class SkDongle:
     """A Wi-SUN dongle on a serial port."""
 
@@ -84,12 +104,17 @@ class SkDongle:
     @classmethod
     async def open(cls, port: str, baudrate: int = BAUDRATE) -> Self:
         """Open the serial port and start reading; raise DongleDisconnectedError if it cannot."""
+        loop = asyncio.get_running_loop()
         try:
-            reader, writer = await serial_asyncio_fast.open_serial_connection(
-                url=port, baudrate=baudrate
+            instance = await loop.run_in_executor(
+                None, functools.partial(serial.serial_for_url, port, baudrate=baudrate)
             )
         except (OSError, serial.SerialException) as err:
             raise DongleDisconnectedError(f"cannot open {port}: {err}") from err
+        reader = asyncio.StreamReader(loop=loop)
+        protocol = asyncio.StreamReaderProtocol(reader, loop=loop)
+        transport = _UnpluggableTransport(loop, protocol, instance)
+        writer = asyncio.StreamWriter(transport, protocol, reader, loop)
         dongle = cls(reader, writer)
         dongle.start()
         return dongle
@@ -108,7 +133,8 @@ class SkDongle:
             reason = f"the dongle's port failed: {err}"
         if self._closed:
             return
-        _LOGGER.warning("Wi-SUN dongle disconnected: %s", reason)
+        # The caller reports the loss to the user, once; here it is a detail.
+        _LOGGER.debug("Wi-SUN dongle disconnected: %s", reason)
         self.disconnected = DongleDisconnectedError(reason)
         if self._replies is not None:
             self._replies.put_nowait(self.disconnected)
