@@ -67,7 +67,8 @@ class DongleModel:
     mac: str = "001D129000030C89"
     binary_payload: bool = False
     echo: bool = True
-    silent: bool = False
+    silent: bool = False  # the meter does not answer datagrams
+    silent_commands: bool = False  # the dongle itself answers nothing (hung firmware)
     registers: dict[str, str] = field(default_factory=dict)
     rbid: str | None = None
     password: str | None = None
@@ -97,6 +98,8 @@ class DongleModel:
 
         Chunks let a runner insert delays between them (a scan takes time).
         """
+        if self.silent_commands:
+            return []
         text = command.decode("ascii", "replace")
         tokens = text.split()
         out: list[bytes] = []

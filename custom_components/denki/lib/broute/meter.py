@@ -48,9 +48,13 @@ METER = EOJ(0x02, 0x88, 0x01)
 class LowVoltageMeter:
     """Typed reads from the meter behind a session."""
 
-    def __init__(self, session: BRouteSession) -> None:
-        """Start TIDs at a random value, so answers to a previous run cannot match."""
+    def __init__(self, session: BRouteSession, *, within: float = 20.0) -> None:
+        """Start TIDs at a random value, so answers to a previous run cannot match.
+
+        `within` is how long each request waits for the meter's answer.
+        """
         self._session = session
+        self.within = within
         self._tid = random.randrange(0x10000)  # noqa: S311 - uniqueness, not secrecy
         self.scale: EnergyScale | None = None
         self._get_map: frozenset[int] | None = None
@@ -59,14 +63,15 @@ class LowVoltageMeter:
         self._tid = (self._tid + 1) & 0xFFFF
         return self._tid
 
-    async def get(self, *epcs: int, within: float = 20.0) -> dict[int, bytes]:
+    async def get(self, *epcs: int, within: float | None = None) -> dict[int, bytes]:
         """The meter's data for each EPC it has; those it lacks are left out."""
-        answer = await self._ask(ESV.GET, tuple(Property(epc) for epc in epcs), within)
+        properties = tuple(Property(epc) for epc in epcs)
+        answer = await self._ask(ESV.GET, properties, within or self.within)
         return {prop.epc: prop.edt for prop in answer.properties if prop.edt}
 
-    async def set(self, epc: int, edt: bytes, *, within: float = 20.0) -> None:
+    async def set(self, epc: int, edt: bytes, *, within: float | None = None) -> None:
         """Write one property (SetC); raise MeterValueError if the meter refuses it."""
-        answer = await self._ask(ESV.SETC, (Property(epc, edt),), within)
+        answer = await self._ask(ESV.SETC, (Property(epc, edt),), within or self.within)
         if answer.esv is not ESV.SET_RES:
             raise MeterValueError(f"the meter refused to set 0x{epc:02X}")
 

@@ -1,0 +1,160 @@
+"""One place that keeps a meter reachable: open the dongle, join, and climb back after a loss.
+
+The recovery ladder, one rung per call of `ensure()` so a caller that polls
+never loops on its own:
+
+1. the session is up: use it;
+2. the dongle is there but the session was lost (expiry, the meter ended
+   it, or `TIMEOUTS_BEFORE_REJOIN` requests in a row went unanswered):
+   rejoin the cached PAN, and scan again only if the meter is not on it;
+3. the dongle went away (unplugged): close everything and open the port
+   again, which succeeds once the dongle is back (a /dev/serial/by-id path
+   survives a replug).
+
+Wrong credentials are not a rung: `AuthenticationError` goes to the
+caller, which should ask the user rather than retry.
+"""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+import logging
+
+from .dongle import SkDongle
+from .errors import DongleError, DongleTimeoutError, SessionLostError
+from .meter import LowVoltageMeter
+from .meter_values import Current, EnergyScale, parse_cumulative, parse_current, parse_power
+from .session import JOIN_TIMEOUT, REQUEST_TIMEOUT, SCAN_DURATIONS, BRouteSession, PanInfo
+
+_LOGGER = logging.getLogger(__name__)
+
+TIMEOUTS_BEFORE_REJOIN = 3
+
+type DongleOpener = Callable[[str], Awaitable[SkDongle]]
+
+
+@dataclass(frozen=True, slots=True)
+class LiveReading:
+    """What one poll of the meter gives, in one frame."""
+
+    power_w: int | None
+    current: Current | None
+    import_kwh: float | None
+    export_kwh: float | None
+
+
+class MeterLink:
+    """A dongle on a port, the session through it, and the meter behind it."""
+
+    def __init__(
+        self,
+        port: str,
+        rbid: str,
+        password: str,
+        *,
+        pan: PanInfo | None = None,
+        scan_durations: tuple[int, ...] = SCAN_DURATIONS,
+        join_timeout: float = JOIN_TIMEOUT,
+        open_dongle: DongleOpener = SkDongle.open,
+    ) -> None:
+        """Remember how to reach the meter; nothing is opened until `ensure()`."""
+        self.port = port
+        self._rbid = rbid
+        self._password = password
+        self.pan = pan
+        self._scan_durations = scan_durations
+        self._join_timeout = join_timeout
+        self._open_dongle = open_dongle
+        self._dongle: SkDongle | None = None
+        self._session: BRouteSession | None = None
+        self._meter: LowVoltageMeter | None = None
+        self._timeouts = 0
+        self.identification: str | None = None
+        self.scale: EnergyScale | None = None
+        self.joins = 0
+        self.last_success: datetime | None = None
+        self.request_timeout = REQUEST_TIMEOUT
+
+    @property
+    def connected(self) -> bool:
+        """Whether the session is up now."""
+        return self._session is not None and self._session.connected
+
+    @property
+    def session(self) -> BRouteSession | None:
+        """The current session, for counters; None before the first join."""
+        return self._session
+
+    async def ensure(self) -> LowVoltageMeter:
+        """The meter, after climbing one rung of the recovery ladder if needed."""
+        if self._meter is not None and self._session is not None and self._session.connected:
+            return self._meter
+        if self._dongle is None or self._dongle.disconnected is not None:
+            await self._close_dongle()
+            self._dongle = await self._open_dongle(self.port)
+            self._session = BRouteSession(
+                self._dongle,
+                self._rbid,
+                self._password,
+                pan=self.pan,
+                scan_durations=self._scan_durations,
+                join_timeout=self._join_timeout,
+            )
+            try:
+                self.pan = await self._session.connect()
+            except BaseException:
+                # Half-prepared dongles are not reused: the next call starts afresh.
+                await self._close_dongle()
+                raise
+        elif self._session is not None:
+            self.pan = await self._session.reconnect()
+        if self._session is None:  # pragma: no cover - a dongle is opened with its session
+            raise SessionLostError("there is no session with the meter")
+        self.joins += 1
+        self._timeouts = 0
+        meter = LowVoltageMeter(self._session, within=self.request_timeout)
+        if self.identification is None:
+            self.identification = await meter.identification()
+        self.scale = await meter.read_scale()
+        self._meter = meter
+        return meter
+
+    async def read_live(self, now: Callable[[], datetime]) -> LiveReading:
+        """Power, current and both cumulative energies, in one Get."""
+        meter = await self.ensure()
+        scale = self.scale or await meter.read_scale()
+        try:
+            values = await meter.get(0xE7, 0xE8, 0xE0, 0xE3, within=self.request_timeout)
+        except DongleTimeoutError:
+            self.count_timeout()
+            raise
+        self._timeouts = 0
+        self.last_success = now()
+        return LiveReading(
+            power_w=parse_power(values[0xE7]) if 0xE7 in values else None,
+            current=parse_current(values[0xE8]) if 0xE8 in values else None,
+            import_kwh=scale.kwh(parse_cumulative(values[0xE0])) if 0xE0 in values else None,
+            export_kwh=scale.kwh(parse_cumulative(values[0xE3])) if 0xE3 in values else None,
+        )
+
+    def count_timeout(self) -> None:
+        """One more unanswered request; enough in a row and the next `ensure()` rejoins."""
+        self._timeouts += 1
+        if self._timeouts >= TIMEOUTS_BEFORE_REJOIN and self._meter is not None:
+            _LOGGER.debug("%s requests in a row went unanswered; rejoining", self._timeouts)
+            self._meter = None
+
+    async def _close_dongle(self) -> None:
+        session, dongle = self._session, self._dongle
+        self._session = self._dongle = self._meter = None
+        if session is not None:
+            try:
+                await session.close()
+            except DongleError:  # pragma: no cover - closing a dongle that is gone
+                _LOGGER.debug("Closing the lost session failed", exc_info=True)
+        if dongle is not None:
+            await dongle.close()
+
+    async def close(self) -> None:
+        """End the session and release the port."""
+        await self._close_dongle()
