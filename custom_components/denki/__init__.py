@@ -6,6 +6,7 @@ from homeassistant.exceptions import ConfigEntryError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
+from . import meter_entry  # noqa: F401 - registers the meter kind's handler
 from .const import CONF_KIND, DOMAIN, EntryKind
 from .kinds import KIND_HANDLERS, KindHandler
 

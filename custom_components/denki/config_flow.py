@@ -1,10 +1,66 @@
 """Config flow for Denki: one menu, four kinds of entry."""
 
+import asyncio
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import (
+    SOURCE_REAUTH,
+    SOURCE_RECONFIGURE,
+    ConfigFlow,
+    ConfigFlowResult,
+)
+from homeassistant.helpers.selector import (
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+import probatio
+import serial.tools.list_ports
 
-from .const import DOMAIN, EntryKind
+from .const import (
+    CONF_DEVICE,
+    CONF_KIND,
+    CONF_PAN,
+    CONF_PASSWORD,
+    CONF_RBID,
+    DOMAIN,
+    LOGGER,
+    EntryKind,
+)
+from .lib.broute.errors import (
+    AuthenticationError,
+    DongleDisconnectedError,
+    DongleError,
+    InvalidCredentialsError,
+    MeterNotFoundError,
+)
+from .lib.broute.link import MeterLink
+from .lib.broute.meter_values import MeterValueError
+from .lib.broute.session import validate_credentials
+from .lib.echonet import EchonetError
+
+BY_ID = Path("/dev/serial/by-id")
+
+
+def list_serial_ports() -> list[SelectOptionDict]:
+    """Serial ports, by their /dev/serial/by-id name where there is one (it survives a replug)."""
+    stable: dict[str, str] = {}
+    if BY_ID.is_dir():
+        for link in sorted(BY_ID.iterdir()):
+            stable[str(link.resolve())] = str(link)
+    return [
+        SelectOptionDict(
+            value=stable.get(port.device, port.device),
+            label=f"{port.device} - {port.description}" if port.description else port.device,
+        )
+        for port in serial.tools.list_ports.comports()
+    ]
 
 
 class DenkiConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -18,13 +74,199 @@ class DenkiConfigFlow(ConfigFlow, domain=DOMAIN):
     VERSION = 1
     MINOR_VERSION = 1
 
+    def __init__(self) -> None:
+        """Start with nothing entered."""
+        self._meter_input: dict[str, Any] = {}
+        self._join_task: asyncio.Task[tuple[str, dict[str, Any] | None]] | None = None
+        self._join_error: str | None = None
+        self._form_step = "meter"
+        self._joined: tuple[str, dict[str, Any] | None] | None = None
+
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show the menu of entry kinds."""
         return self.async_show_menu(step_id="user", menu_options=[kind.value for kind in EntryKind])
 
+    # --- smart meter ---------------------------------------------------------------------
+
     async def async_step_meter(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Add a smart meter reached over the B-route."""
-        return self.async_abort(reason="meter_not_available")
+        """Ask for the dongle's port and the B-route ID and password."""
+        self._form_step = "meter"
+        errors = self._take_join_error()
+        if user_input is not None and not errors:
+            errors = self._check_credentials(user_input)
+            if not errors:
+                self._meter_input = {**user_input, **self._normalized(user_input)}
+                return await self.async_step_meter_join()
+        ports = await self.hass.async_add_executor_job(list_serial_ports)
+        schema = probatio.Schema(
+            {
+                probatio.Required(CONF_DEVICE): SelectSelector(
+                    SelectSelectorConfig(
+                        options=ports, custom_value=True, mode=SelectSelectorMode.DROPDOWN
+                    )
+                ),
+                probatio.Required(CONF_RBID): TextSelector(),
+                probatio.Required(CONF_PASSWORD): TextSelector(
+                    TextSelectorConfig(type=TextSelectorType.PASSWORD)
+                ),
+            }
+        )
+        suggested = {k: v for k, v in self._meter_input.items() if k != CONF_PASSWORD}
+        return self.async_show_form(
+            step_id="meter",
+            data_schema=self.add_suggested_values_to_schema(schema, user_input or suggested),
+            errors=errors,
+        )
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """The meter refused the credentials: ask for them again."""
+        self._meter_input = dict(entry_data)
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for a new B-route ID and password, and try them."""
+        self._form_step = "reauth_confirm"
+        errors = self._take_join_error()
+        if user_input is not None and not errors:
+            errors = self._check_credentials(user_input)
+            if not errors:
+                self._meter_input.update(self._normalized(user_input))
+                return await self.async_step_meter_join()
+        schema = probatio.Schema(
+            {
+                probatio.Required(CONF_RBID): TextSelector(),
+                probatio.Required(CONF_PASSWORD): TextSelector(
+                    TextSelectorConfig(type=TextSelectorType.PASSWORD)
+                ),
+            }
+        )
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=self.add_suggested_values_to_schema(
+                schema, {CONF_RBID: self._meter_input.get(CONF_RBID, "")}
+            ),
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the dongle's port or the credentials of a meter entry."""
+        self._form_step = "reconfigure"
+        entry = self._get_reconfigure_entry()
+        if entry.data.get(CONF_KIND) != EntryKind.METER:
+            return self.async_abort(reason="reconfigure_not_supported")
+        errors = self._take_join_error()
+        if user_input is not None and not errors:
+            errors = self._check_credentials(user_input)
+            if not errors:
+                self._meter_input = {**entry.data, **user_input, **self._normalized(user_input)}
+                return await self.async_step_meter_join()
+        ports = await self.hass.async_add_executor_job(list_serial_ports)
+        schema = probatio.Schema(
+            {
+                probatio.Required(CONF_DEVICE): SelectSelector(
+                    SelectSelectorConfig(
+                        options=ports, custom_value=True, mode=SelectSelectorMode.DROPDOWN
+                    )
+                ),
+                probatio.Required(CONF_RBID): TextSelector(),
+                probatio.Required(CONF_PASSWORD): TextSelector(
+                    TextSelectorConfig(type=TextSelectorType.PASSWORD)
+                ),
+            }
+        )
+        suggested = {CONF_DEVICE: entry.data[CONF_DEVICE], CONF_RBID: entry.data[CONF_RBID]}
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(schema, user_input or suggested),
+            errors=errors,
+        )
+
+    async def async_step_meter_join(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Scan for the meter and join it, showing progress: minutes on real hardware."""
+        if self._join_task is None:
+            self._join_task = self.hass.async_create_task(
+                self._try_join(dict(self._meter_input)), "denki meter join"
+            )
+        if not self._join_task.done():
+            return self.async_show_progress(
+                step_id="meter_join",
+                progress_action="meter_join",
+                progress_task=self._join_task,
+            )
+        task, self._join_task = self._join_task, None
+        try:
+            self._joined = task.result()
+        except AuthenticationError:
+            self._join_error = "invalid_auth"
+        except DongleDisconnectedError:
+            self._join_error = "cannot_open_port"
+        except MeterNotFoundError:
+            self._join_error = "meter_not_found"
+        except DongleError, MeterValueError, EchonetError:
+            self._join_error = "cannot_connect"
+        except Exception:  # noqa: BLE001 - a flow must end in a form, whatever went wrong
+            LOGGER.exception("Unexpected error while joining the smart meter")
+            self._join_error = "unknown"
+        if self._join_error is not None:
+            return self.async_show_progress_done(next_step_id=self._form_step)
+        return self.async_show_progress_done(next_step_id="meter_finish")
+
+    async def async_step_meter_finish(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Make the entry, or update the one being re-authenticated or reconfigured."""
+        if self._joined is None:  # pragma: no cover - only reached after a join
+            return self.async_abort(reason="unknown")
+        meter_id, pan = self._joined
+        data = {
+            CONF_KIND: EntryKind.METER,
+            CONF_DEVICE: self._meter_input[CONF_DEVICE],
+            CONF_RBID: self._meter_input[CONF_RBID],
+            CONF_PASSWORD: self._meter_input[CONF_PASSWORD],
+            CONF_PAN: pan,
+        }
+        await self.async_set_unique_id(meter_id)
+        if self.source == SOURCE_REAUTH:
+            self._abort_if_unique_id_mismatch(reason="wrong_meter")
+            return self.async_update_reload_and_abort(self._get_reauth_entry(), data=data)
+        if self.source == SOURCE_RECONFIGURE:
+            self._abort_if_unique_id_mismatch(reason="wrong_meter")
+            return self.async_update_reload_and_abort(self._get_reconfigure_entry(), data=data)
+        self._abort_if_unique_id_configured(updates=data)
+        return self.async_create_entry(title="Smart meter (B-route)", data=data)
+
+    def _take_join_error(self) -> dict[str, str]:
+        error, self._join_error = self._join_error, None
+        return {"base": error} if error else {}
+
+    @staticmethod
+    def _check_credentials(user_input: dict[str, Any]) -> dict[str, str]:
+        try:
+            validate_credentials(user_input[CONF_RBID], user_input[CONF_PASSWORD])
+        except InvalidCredentialsError as err:
+            return {err.field: f"invalid_{err.field}"}
+        return {}
+
+    @staticmethod
+    def _normalized(user_input: dict[str, Any]) -> dict[str, str]:
+        rbid, password = validate_credentials(user_input[CONF_RBID], user_input[CONF_PASSWORD])
+        return {CONF_RBID: rbid, CONF_PASSWORD: password}
+
+    async def _try_join(self, data: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
+        link = MeterLink(data[CONF_DEVICE], data[CONF_RBID], data[CONF_PASSWORD])
+        try:
+            await link.ensure()
+        finally:
+            await link.close()
+        return str(link.identification), link.pan.as_dict() if link.pan else None
+
+    # --- kinds still to come ---------------------------------------------------------------
 
     async def async_step_appliances(
         self, user_input: dict[str, Any] | None = None

@@ -22,3 +22,13 @@ class EntryKind(StrEnum):
     APPLIANCES = "appliances"
     AGGREGATOR = "aggregator"
     SAVINGS = "savings"
+
+
+# Smart meter (B-route) entries.
+CONF_DEVICE: Final = "device"
+CONF_RBID: Final = "rbid"
+CONF_PASSWORD: Final = "password"  # noqa: S105 - the name of the field, not a password
+CONF_PAN: Final = "pan"
+METER_POLL_SECONDS: Final = 15
+BACKFILL_DAYS: Final = 7
+"""How far back a new meter entry fills the Energy dashboard from the meter's records."""

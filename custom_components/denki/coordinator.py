@@ -1,0 +1,104 @@
+"""Coordinators: one per source, with the typed runtime data of each entry kind."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
+
+from .const import CONF_PAN, DOMAIN, LOGGER, METER_POLL_SECONDS
+from .lib.broute.errors import (
+    AuthenticationError,
+    DongleDisconnectedError,
+    DongleError,
+    DongleTimeoutError,
+    MeterNotFoundError,
+)
+from .lib.broute.link import LiveReading, MeterLink
+from .lib.broute.meter_values import MeterValueError
+from .lib.echonet import EchonetError
+
+if TYPE_CHECKING:
+    from .meter_statistics import MeterBackfill
+
+
+@dataclass
+class MeterRuntimeData:
+    """What a smart meter entry holds while it is loaded."""
+
+    link: MeterLink
+    coordinator: MeterCoordinator
+    backfill: MeterBackfill
+
+
+type MeterConfigEntry = ConfigEntry[MeterRuntimeData]
+
+
+def meter_error(err: Exception) -> UpdateFailed | ConfigEntryAuthFailed:
+    """The Home Assistant error, translated, for a failure to reach the meter.
+
+    The one place where library errors of the B-route become what the user
+    sees: a request for new credentials, or a reason the meter is unavailable.
+    """
+    if isinstance(err, AuthenticationError):
+        return ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="meter_auth_failed")
+    key = "meter_error"
+    if isinstance(err, DongleDisconnectedError):
+        key = "dongle_unavailable"
+    elif isinstance(err, MeterNotFoundError):
+        key = "meter_not_found"
+    elif isinstance(err, DongleTimeoutError):
+        key = "meter_timeout"
+    return UpdateFailed(translation_domain=DOMAIN, translation_key=key)
+
+
+class MeterCoordinator(DataUpdateCoordinator[LiveReading]):
+    """Polls the meter's live values; the link climbs back after any loss."""
+
+    config_entry: MeterConfigEntry
+
+    def __init__(self, hass: HomeAssistant, entry: MeterConfigEntry, link: MeterLink) -> None:
+        """Poll every METER_POLL_SECONDS; one Get frame per poll."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} meter",
+            update_interval=timedelta(seconds=METER_POLL_SECONDS),
+        )
+        self.link = link
+
+    async def _async_setup(self) -> None:
+        """Join the meter once before the first poll."""
+        await self._ensure()
+
+    async def _ensure(self) -> None:
+        try:
+            await self.link.ensure()
+        except (DongleError, MeterValueError, EchonetError) as err:
+            raise meter_error(err) from err
+        self._remember_pan()
+
+    def _remember_pan(self) -> None:
+        """Keep the PAN descriptor in the entry, so the next start joins without a scan."""
+        pan = self.link.pan
+        entry = self.config_entry
+        if pan is not None and entry.data.get(CONF_PAN) != pan.as_dict():
+            self.hass.config_entries.async_update_entry(
+                entry, data={**entry.data, CONF_PAN: pan.as_dict()}
+            )
+
+    async def _async_update_data(self) -> LiveReading:
+        """Read power, current and energy in one frame."""
+        try:
+            reading = await self.link.read_live(dt_util.utcnow)
+        except (DongleError, MeterValueError, EchonetError) as err:
+            raise meter_error(err) from err
+        self._remember_pan()
+        return reading

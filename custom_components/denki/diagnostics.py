@@ -1,0 +1,38 @@
+"""Diagnostics: what support needs, without the B-route ID or password."""
+
+from dataclasses import asdict
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.core import HomeAssistant
+
+from .const import CONF_PASSWORD, CONF_RBID
+from .coordinator import MeterConfigEntry
+
+TO_REDACT = {CONF_RBID, CONF_PASSWORD}
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: MeterConfigEntry
+) -> dict[str, Any]:
+    """The entry (secrets redacted), the link's state and the back-fill's progress."""
+    data = entry.runtime_data
+    link = data.link
+    session = link.session
+    coordinator = data.coordinator
+    return {
+        "entry": async_redact_data(entry.as_dict(), TO_REDACT),
+        "link": {
+            "connected": link.connected,
+            "joins": link.joins,
+            "scale": asdict(link.scale) if link.scale else None,
+            "last_success": link.last_success.isoformat() if link.last_success else None,
+            "datagrams_dropped": session.dropped if session else None,
+        },
+        "last_update_success": coordinator.last_update_success,
+        "reading": asdict(coordinator.data) if coordinator.data else None,
+        "backfill": {
+            key: value.isoformat() if hasattr(value, "isoformat") else value
+            for key, value in asdict(data.backfill.status).items()
+        },
+    }

@@ -1,0 +1,237 @@
+"""No lost data: make the energy sensors' hourly statistics equal the meter's own records.
+
+Home Assistant compiles hourly statistics from the states it saw. After a gap
+(Home Assistant stopped, the dongle unplugged, the radio silent) the hours of
+the gap have no rows, and the hour after it holds the whole gap's energy. The
+meter, though, keeps a count at every 30-minute boundary for at least 45
+days. This module reads those counts and writes each hour's row as the
+meter recorded it: the hour's end reading as its state, and as its sum the
+same reading on the recorder's own line (sum - state is constant for a
+total_increasing sensor between resets, so the line is read from the newest
+5-minute row, which this module never touches). Every hour's change is then
+the meter's, there is no hole, and nothing is counted twice.
+
+Each run covers the hours from where the last run stopped (kept in a Store)
+to 15 minutes before the last whole hour, so the recorder has written its
+own row before this one is corrected. A long run reports its progress in
+days and never holds the radio for more than one request at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from homeassistant.components.recorder.models import (
+    StatisticData,
+    StatisticMeanType,
+    StatisticMetaData,
+)
+from homeassistant.components.recorder.statistics import (
+    async_import_statistics,
+    get_last_short_term_statistics,
+    statistics_during_period,
+)
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import UnitOfEnergy
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.recorder import get_instance
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from .const import BACKFILL_DAYS, DOMAIN, LOGGER
+from .lib.broute.errors import DongleError
+from .lib.broute.history import BoundaryCounts, hour_ends, read_boundaries
+from .lib.broute.link import MeterLink
+from .lib.broute.meter_values import MeterValueError
+from .lib.echonet import EchonetError
+
+STORAGE_VERSION = 1
+SETTLE = timedelta(minutes=15)
+"""How long after an hour ends before its row is corrected: the recorder writes first."""
+TOLERANCE = 1e-6
+LINE_TOLERANCE = 0.01
+"""A row whose sum - state is this far from the line belongs to before a reset: left alone."""
+
+ENERGY_KEYS: dict[str, Literal["imported", "exported"]] = {
+    "energy_import": "imported",
+    "energy_export": "exported",
+}
+
+
+@dataclass
+class BackfillStatus:
+    """What the last and the current run did, for a sensor and diagnostics."""
+
+    days_done: int = 0
+    days_total: int = 0
+    running: bool = False
+    hours_written: int = 0
+    last_run: datetime | None = None
+    covered_until: datetime | None = None
+    waiting_for_recorder: bool = False
+
+    @property
+    def percent(self) -> float:
+        """Progress of the current run; 100 when there is nothing left to do."""
+        if not self.running or self.days_total == 0:
+            return 100.0
+        return round(100 * self.days_done / self.days_total, 1)
+
+
+def rows_to_write(
+    counts: dict[datetime, BoundaryCounts],
+    direction: Literal["imported", "exported"],
+    kwh: Callable[[int], float | None],
+    line: float,
+    existing: dict[float, dict[str, Any]],
+) -> list[StatisticData]:
+    """The hourly rows that differ from the meter's record, as they should be.
+
+    `counts` are keyed by hour end; a row starts an hour before. `line` is
+    sum - state of the recorder's newest row; `existing` maps a row's start
+    timestamp to the row the recorder holds.
+    """
+    rows: list[StatisticData] = []
+    for end, boundary in sorted(counts.items()):
+        raw = getattr(boundary, direction)
+        if raw is None:
+            continue
+        state = kwh(raw)
+        if state is None:  # pragma: no cover - "no data" is already None in `raw`
+            continue
+        start = end - timedelta(hours=1)
+        total = state + line
+        row = existing.get(start.timestamp())
+        if row is not None:
+            if abs(row["sum"] - row["state"] - line) > LINE_TOLERANCE:
+                continue  # before a reset of the counter: another line
+            if abs(row["state"] - state) < TOLERANCE and abs(row["sum"] - total) < TOLERANCE:
+                continue
+        rows.append(StatisticData(start=start, state=state, sum=total))
+    return rows
+
+
+class MeterBackfill:
+    """Runs the correction in the background, one run at a time."""
+
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry[Any], link: MeterLink) -> None:
+        """Nothing runs until `async_start` and `schedule`."""
+        self.hass = hass
+        self.entry = entry
+        self.link = link
+        self.status = BackfillStatus()
+        self._store: Store[dict[str, str]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}.backfill"
+        )
+        self._listeners: list[Callable[[], None]] = []
+
+    async def async_start(self) -> None:
+        """Load where the last run stopped."""
+        stored = await self._store.async_load()
+        if stored and (until := dt_util.parse_datetime(stored.get("covered_until", ""))):
+            self.status.covered_until = until
+
+    def add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call `listener` whenever the status changes; returns the remover."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def _changed(self) -> None:
+        for listener in list(self._listeners):
+            listener()
+
+    def schedule(self) -> None:
+        """Start a run unless one is running."""
+        if self.status.running:
+            return
+        self.status.running = True
+        self.entry.async_create_background_task(self.hass, self._run(), "denki meter back-fill")
+
+    def _statistic_ids(self) -> dict[str, str]:
+        registry = er.async_get(self.hass)
+        ids = {}
+        for key in ENERGY_KEYS:
+            unique_id = f"{self.link.identification}_{key}"
+            if entity_id := registry.async_get_entity_id("sensor", DOMAIN, unique_id):
+                ids[key] = entity_id
+        return ids
+
+    async def _run(self) -> None:
+        try:
+            await self._correct()
+        except (DongleError, MeterValueError, EchonetError) as err:
+            LOGGER.debug("The meter back-fill stopped and will run again: %s", err)
+        finally:
+            self.status.running = False
+            self.status.days_done = self.status.days_total = 0
+            self._changed()
+
+    async def _correct(self) -> None:
+        now = dt_util.utcnow()
+        end = (now - SETTLE).replace(minute=0, second=0, microsecond=0)
+        start = self.status.covered_until or end - timedelta(days=BACKFILL_DAYS)
+        ids = self._statistic_ids()
+        if start >= end or not ids or "recorder" not in self.hass.config.components:
+            return
+        recorder = get_instance(self.hass)
+        lines: dict[str, float] = {}
+        for key, entity_id in ids.items():
+            last = await recorder.async_add_executor_job(
+                get_last_short_term_statistics, self.hass, 1, entity_id, False, {"state", "sum"}
+            )
+            if rows := last.get(entity_id):
+                lines[key] = float(rows[0]["sum"] or 0) - float(rows[0]["state"] or 0)
+        self.status.waiting_for_recorder = not lines
+        if not lines:
+            return
+        meter = await self.link.ensure()
+        scale = self.link.scale or await meter.read_scale()
+        today = (await meter.clock()).date()
+
+        def progress(done: int, total: int) -> None:
+            self.status.days_done, self.status.days_total = done, total
+            self._changed()
+
+        counts = await read_boundaries(meter, hour_ends(start, end), today, progress)
+        existing = await recorder.async_add_executor_job(
+            statistics_during_period,
+            self.hass,
+            start - timedelta(hours=1),
+            end,
+            {ids[key] for key in lines},
+            "hour",
+            None,
+            {"state", "sum"},
+        )
+        written = missing = 0
+        for key, line in lines.items():
+            entity_id = ids[key]
+            held = {row["start"]: dict(row) for row in existing.get(entity_id, [])}
+            fixes = rows_to_write(counts, ENERGY_KEYS[key], scale.kwh, line, held)
+            if fixes:
+                async_import_statistics(self.hass, _metadata(entity_id), fixes)
+                written += len(fixes)
+                missing += sum(fix["start"].timestamp() not in held for fix in fixes)
+        self.status.hours_written += written
+        self.status.last_run = now
+        if counts:
+            self.status.covered_until = max(counts)
+            await self._store.async_save({"covered_until": self.status.covered_until.isoformat()})
+        if missing:
+            LOGGER.info("Filled %s missing hours of energy statistics from the meter", missing)
+
+
+def _metadata(entity_id: str) -> StatisticMetaData:
+    return StatisticMetaData(
+        mean_type=StatisticMeanType.NONE,
+        has_sum=True,
+        name=None,
+        source="recorder",
+        statistic_id=entity_id,
+        unit_class="energy",
+        unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+    )
