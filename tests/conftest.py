@@ -10,5 +10,8 @@ def auto_enable_custom_integrations(request: pytest.FixtureRequest) -> None:
     Only those: the library tests (tests/lib) need no Home Assistant instance,
     and asking for `enable_custom_integrations` would start one for each.
     """
+    if "recorder_mock" in request.fixturenames:
+        # The recorder's database must exist before Home Assistant starts.
+        request.getfixturevalue("recorder_mock")
     if "hass" in request.fixturenames:
         request.getfixturevalue("enable_custom_integrations")

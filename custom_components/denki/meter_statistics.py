@@ -19,6 +19,7 @@ days and never holds the radio for more than one request at a time.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -128,6 +129,7 @@ class MeterBackfill:
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}.backfill"
         )
         self._listeners: list[Callable[[], None]] = []
+        self.task: asyncio.Task[None] | None = None
 
     async def async_start(self) -> None:
         """Load where the last run stopped."""
@@ -149,7 +151,9 @@ class MeterBackfill:
         if self.status.running:
             return
         self.status.running = True
-        self.entry.async_create_background_task(self.hass, self._run(), "denki meter back-fill")
+        self.task = self.entry.async_create_background_task(
+            self.hass, self._run(), "denki meter back-fill"
+        )
 
     def _statistic_ids(self) -> dict[str, str]:
         registry = er.async_get(self.hass)
