@@ -103,6 +103,12 @@ class EchonetClient:
         self._discoveries: dict[int, _Discovery] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._listeners: list[Listener] = []
+        self._request_listeners: list[Listener] = []
+
+    @property
+    def has_multicast(self) -> bool:
+        """Whether the transport joined a group that discovery can ask."""
+        return self._transport.multicast_group is not None
 
     @property
     def counters(self) -> EchonetCounters:
@@ -145,6 +151,15 @@ class EchonetClient:
         """
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
+
+    def add_request_listener(self, listener: Listener) -> Callable[[], None]:
+        """Call `listener` with every request another node sends us; returns its remover.
+
+        Our node answers them regardless; this is for noticing who asks what
+        (a Set from a host we do not know, say). Listeners must not block or raise.
+        """
+        self._request_listeners.append(listener)
+        return lambda: self._request_listeners.remove(listener)
 
     async def get(self, address: str, eoj: EOJ, epcs: Iterable[int]) -> Reply:
         """Get properties of an object (Get; Get_Res, or Get_SNA naming what it lacks).
@@ -276,6 +291,8 @@ class EchonetClient:
         host = source[0]
         esv = frame.esv
         if esv.is_request:
+            for listener in tuple(self._request_listeners):
+                listener(host, frame)
             answer = self.node.answer(frame)
             if answer is None:
                 self.counters.ignored += 1

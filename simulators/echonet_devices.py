@@ -1,0 +1,142 @@
+"""Device objects for simulated ECHONET Lite nodes: realistic values and property maps.
+
+Each factory returns an object's properties as raw EDT bytes, with its
+announcement, Set and Get property maps (0x9D, 0x9E, 0x9F) filled in from
+the values given, and the set of EPCs the object accepts Set for, ready for
+`SimulatedNode(objects=..., settable=...)`. Values follow the ECHONET Lite
+Appendix (Release R): e.g. an air conditioner's 0xB0 0x42 is cooling.
+"""
+
+from collections.abc import Iterable, Mapping
+
+from custom_components.denki.lib.echonet import EOJ, NODE_PROFILE, encode_property_map
+from simulators.echonet_node import node_profile
+
+MAKER = b"\x00\x00\x0b"
+"""Manufacturer code 0x00000B."""
+
+type DeviceObject = tuple[dict[int, bytes], frozenset[int]]
+
+
+def device_object(
+    values: Mapping[int, bytes],
+    *,
+    settable: Iterable[int] = (),
+    announced: Iterable[int] = (0x80,),
+    serial: str = "SN0001",
+    product: str = "DENKI-SIM",
+) -> DeviceObject:
+    """An object with the super class's usual properties and maps around `values`."""
+    settable = frozenset(settable)
+    out: dict[int, bytes] = {
+        0x80: b"\x30",
+        0x81: b"\x00",
+        0x82: b"\x00\x00R\x00",
+        0x88: b"\x42",
+        0x8A: MAKER,
+        0x8C: product.encode().ljust(12, b"\x00")[:12],
+        0x8D: serial.encode().ljust(12, b"\x00")[:12],
+    }
+    out.update(values)
+    out[0x9D] = encode_property_map(set(announced))
+    out[0x9E] = encode_property_map(settable)
+    out[0x9F] = encode_property_map({*out, 0x9F})
+    return out, settable
+
+
+def air_conditioner(serial: str = "AC0001") -> DeviceObject:
+    """A home air conditioner (0x0130) cooling to 26 °C in a 28 °C room."""
+    return device_object(
+        {
+            0x80: b"\x30",
+            0x8F: b"\x42",  # normal operation (not power saving)
+            0xA0: b"\x41",  # fan: automatic
+            0xA3: b"\x31",  # swing: off
+            0xB0: b"\x42",  # cooling
+            0xB3: bytes((26,)),
+            0xB4: bytes((50,)),
+            0xBA: bytes((55,)),  # room humidity %
+            0xBB: bytes((28,)),  # room temperature °C
+            0xBE: bytes((31,)),  # outdoor temperature °C
+            0x84: (620).to_bytes(2),  # instantaneous power W
+            0x85: (123456).to_bytes(4),  # cumulative energy 0.001 kWh
+        },
+        settable={0x80, 0x8F, 0xA0, 0xA3, 0xB0, 0xB3, 0xB4},
+        announced={0x80, 0xB0, 0xB3},
+        serial=serial,
+        product="AC-SIM",
+    )
+
+
+def water_heater(serial: str = "WH0001") -> DeviceObject:
+    """An electric (EcoCute) water heater (0x026B), automatic boiling, tank at 60 °C."""
+    return device_object(
+        {
+            0xB0: b"\x41",  # automatic water heating: automatic
+            0xB2: b"\x42",  # not heating now
+            0xB3: bytes((65,)),  # water heating temperature setting °C
+            0xC0: b"\x42",  # daytime reheating not permitted
+            0xC3: b"\x42",  # not supplying hot water
+            0xD1: bytes((42,)),  # hot water supply temperature °C
+            0xE1: (320).to_bytes(2),  # remaining hot water L
+            0xE2: (460).to_bytes(2),  # tank capacity L
+        },
+        settable={0xB0, 0xB3, 0xC0, 0xD1},
+        announced={0x80, 0xB0, 0xB2},
+        serial=serial,
+        product="WH-SIM",
+    )
+
+
+def solar(serial: str = "PV0001") -> DeviceObject:
+    """A household PV system (0x0279) generating 2.4 kW."""
+    return device_object(
+        {
+            0xE0: (2400).to_bytes(2),  # instantaneous generation W
+            0xE1: (1234567).to_bytes(4),  # cumulative generation 0.001 kWh
+        },
+        serial=serial,
+        product="PV-SIM",
+    )
+
+
+def storage_battery(serial: str = "BT0001") -> DeviceObject:
+    """A storage battery (0x027D), charging at 1.5 kW, 64 % full."""
+    return device_object(
+        {
+            0xA8: (4_321_000).to_bytes(4),  # cumulative charged 0.001 kWh
+            0xA9: (3_210_000).to_bytes(4),  # cumulative discharged 0.001 kWh
+            0xD3: (1500).to_bytes(4, signed=True),  # instantaneous charge (+) W
+            0xDA: b"\x42",  # operation mode: charging
+            0xE4: bytes((64,)),  # remaining capacity 3 (%)
+        },
+        settable={0xDA},
+        announced={0x80, 0xDA},
+        serial=serial,
+        product="BT-SIM",
+    )
+
+
+def general_lighting(serial: str = "LT0001") -> DeviceObject:
+    """General lighting (0x0290), on at 80 %."""
+    return device_object(
+        {0xB0: bytes((80,))},
+        settable={0x80, 0xB0},
+        serial=serial,
+        product="LT-SIM",
+    )
+
+
+def home_node(
+    identity: bytes, objects: Mapping[EOJ, DeviceObject]
+) -> tuple[dict[EOJ, dict[int, bytes]], frozenset[int]]:
+    """The objects of a node with the identification number `identity` (13 bytes).
+
+    Returns the objects (node profile included) and the union of settable
+    EPCs, for `SimulatedNode`.
+    """
+    values = {eoj: obj[0] for eoj, obj in objects.items()}
+    profile = node_profile(values, identity)
+    values[NODE_PROFILE] = profile
+    settable = frozenset().union(*(obj[1] for obj in objects.values()))
+    return values, settable
