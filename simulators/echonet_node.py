@@ -73,6 +73,10 @@ class SimulatedNode:
     group: str | None = None
     settable: frozenset[int] = frozenset()
     drop: int = 0
+    max_properties: int | None = None
+    """Answer only the first N properties of a Get (a short answer), as some devices do."""
+    silent_over: int | None = None
+    """Drop a Get that asks for more than N properties, as some devices do."""
     hold: asyncio.Event = field(default_factory=asyncio.Event)
     raw: list[bytes] = field(default_factory=list)
     received: list[tuple[Frame, Address]] = field(default_factory=list)
@@ -156,6 +160,12 @@ class SimulatedNode:
         if self.drop > 0:
             self.drop -= 1
             return
+        if (
+            self.silent_over is not None
+            and frame.esv is ESV.GET
+            and len(frame.properties) > self.silent_over
+        ):
+            return
         task = asyncio.create_task(self._answer(frame, source))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -178,8 +188,11 @@ class SimulatedNode:
         values = self.objects[eoj]
         esv = request.esv
         if esv in (ESV.GET, ESV.INF_REQ):
-            properties = tuple(Property(p.epc, values.get(p.epc, b"")) for p in request.properties)
-            complete = all(p.epc in values for p in request.properties)
+            asked = request.properties
+            if esv is ESV.GET and self.max_properties is not None:
+                asked = asked[: self.max_properties]
+            properties = tuple(Property(p.epc, values.get(p.epc, b"")) for p in asked)
+            complete = all(p.epc in values for p in asked)
             if esv == ESV.GET:
                 esv = ESV.GET_RES if complete else ESV.GET_SNA
             else:

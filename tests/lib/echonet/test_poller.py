@@ -1,0 +1,96 @@
+"""The adaptive poller against simulated devices that choke on big Gets, over real UDP."""
+
+import json
+
+from custom_components.denki.lib.echonet import ESV, EchonetClient
+from custom_components.denki.lib.echonet.poller import AdaptivePoller, PairPolicy
+
+from .conftest import AIRCON, NodeFactory
+
+VALUES = {epc: bytes((epc,)) for epc in range(0xB0, 0xBC)}  # twelve properties
+KEY = "fe000016-013001"
+
+
+def _gets(node_requests: list) -> list[list[int]]:  # type: ignore[type-arg]
+    return [[p.epc for p in f.properties] for f in node_requests if f.esv is ESV.GET]
+
+
+async def test_a_willing_device_takes_one_get_per_cycle(
+    client: EchonetClient, nodes: NodeFactory
+) -> None:
+    node = await nodes("127.0.10.60", {AIRCON: dict(VALUES)})
+    poller = AdaptivePoller(client)
+    result = await poller.poll(KEY, "127.0.10.60", AIRCON, VALUES)
+    assert result.values == VALUES
+    assert result.datagrams == 1
+    assert not result.missing
+    assert poller.capacity(KEY) is None
+    assert len(_gets(node.requests)) == 1
+
+
+async def test_short_answers_teach_the_capacity(client: EchonetClient, nodes: NodeFactory) -> None:
+    node = await nodes("127.0.10.61", {AIRCON: dict(VALUES)})
+    node.max_properties = 5
+    poller = AdaptivePoller(client)
+    first = await poller.poll(KEY, "127.0.10.61", AIRCON, VALUES)
+    assert first.values == VALUES  # every value still arrives in the first cycle
+    assert poller.capacity(KEY) == 5
+    before = len(node.requests)
+    second = await poller.poll(KEY, "127.0.10.61", AIRCON, VALUES)
+    assert second.values == VALUES
+    assert [len(g) for g in _gets(node.requests[before:])] == [5, 5, 2]
+    assert second.datagrams == 3
+
+
+async def test_timeouts_split_the_batch_and_teach_the_capacity(
+    client: EchonetClient, nodes: NodeFactory
+) -> None:
+    node = await nodes("127.0.10.62", {AIRCON: dict(VALUES)})
+    node.silent_over = 4
+    poller = AdaptivePoller(client)
+    first = await poller.poll(KEY, "127.0.10.62", AIRCON, VALUES)
+    assert first.values == VALUES
+    assert poller.capacity(KEY) == 3
+    # Learned capacity survives a restart through JSON: no timeouts the next time.
+    restored = AdaptivePoller(client, learned_capacity=json.loads(json.dumps(poller.learned())))
+    before = len(node.requests)
+    second = await restored.poll(KEY, "127.0.10.62", AIRCON, VALUES)
+    assert second.values == VALUES
+    assert second.datagrams == 4
+    assert all(len(g) <= 3 for g in _gets(node.requests[before:]))
+
+
+async def test_a_property_the_device_lacks_is_not_a_capacity(
+    client: EchonetClient, nodes: NodeFactory
+) -> None:
+    await nodes("127.0.10.63", {AIRCON: dict(VALUES)})
+    poller = AdaptivePoller(client)
+    result = await poller.poll(KEY, "127.0.10.63", AIRCON, [*VALUES, 0xF0])
+    assert result.missing == {0xF0}
+    assert poller.capacity(KEY) is None
+    assert result.datagrams == 2  # the refused tail is asked once more, alone
+
+
+async def test_pairs_kept_apart_by_policy(client: EchonetClient, nodes: NodeFactory) -> None:
+    node = await nodes("127.0.10.64", {AIRCON: dict(VALUES)})
+    policy = PairPolicy(frozenset({0xB0, 0xB3}), "test", manufacturer=0x0B, class_id=0x0130)
+    poller = AdaptivePoller(client, policies=(policy,))
+    result = await poller.poll(KEY, "127.0.10.64", AIRCON, VALUES, manufacturer=0x0B)
+    assert result.values == VALUES
+    gets = _gets(node.requests)
+    assert not any({0xB0, 0xB3} <= set(g) for g in gets)
+    # Another maker's device gets one frame.
+    other = await poller.poll("other", "127.0.10.64", AIRCON, VALUES, manufacturer=0x06)
+    assert other.datagrams == 1
+
+
+async def test_a_silent_device_times_out_without_raising(
+    client: EchonetClient, nodes: NodeFactory
+) -> None:
+    node = await nodes("127.0.10.65", {AIRCON: dict(VALUES)})
+    node.drop = 1000
+    poller = AdaptivePoller(client)
+    result = await poller.poll(KEY, "127.0.10.65", AIRCON, [0x80, 0xB0])
+    assert result.timed_out
+    assert result.values == {}
+    assert result.missing == {0x80, 0xB0}
