@@ -142,6 +142,7 @@ class EchonetTransport:
         self._handler: FrameHandler | None = None
         self._unicast: asyncio.DatagramTransport | None = None
         self._group: asyncio.DatagramTransport | None = None
+        self._sockets: list[socket.socket] = []
 
     @property
     def local_address(self) -> Address:
@@ -161,11 +162,13 @@ class EchonetTransport:
         self._handler = handler
         try:
             unicast = _unicast_socket(self.interface, self.port, self.multicast_loop)
+            self._sockets.append(unicast)
             self._unicast, _ = await loop.create_datagram_endpoint(
                 lambda: _Receiver(self), sock=unicast
             )
             if self.multicast_group is not None:
                 group = _group_socket(self.interface, self.multicast_group, self.port)
+                self._sockets.append(group)
                 self._group, _ = await loop.create_datagram_endpoint(
                     lambda: _Receiver(self), sock=group
                 )
@@ -180,6 +183,11 @@ class EchonetTransport:
         for endpoint in (self._unicast, self._group):
             if endpoint is not None:
                 endpoint.close()
+        # asyncio closes a socket on a later turn of the loop, and later still when a
+        # datagram is queued; closing it now frees the port for an immediate reopen.
+        for sock in self._sockets:
+            sock.close()
+        self._sockets.clear()
         self._unicast = self._group = None
         self._handler = None
 
