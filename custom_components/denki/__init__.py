@@ -4,9 +4,13 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryError
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.device_registry import DeviceEntry
 from homeassistant.helpers.typing import ConfigType
 
-from . import meter_entry  # noqa: F401 - registers the meter kind's handler
+from . import (
+    appliances_entry,  # noqa: F401 - registers the appliances kind's handler
+    meter_entry,  # noqa: F401 - registers the meter kind's handler
+)
 from .const import CONF_KIND, DOMAIN, EntryKind
 from .kinds import KIND_HANDLERS, KindHandler
 
@@ -45,3 +49,19 @@ async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
     if unloaded := await hass.config_entries.async_unload_platforms(entry, handler.platforms):
         await handler.async_unload(hass, entry)
     return unloaded
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: ConfigEntry, device: DeviceEntry
+) -> bool:
+    """Let the user remove an appliance that no longer answers; never one that does."""
+    if entry.data.get(CONF_KIND) != EntryKind.APPLIANCES:
+        return False
+    hub = entry.runtime_data
+    for domain, key in device.identifiers:
+        coordinator = hub.coordinators.get(key) if domain == DOMAIN else None
+        if coordinator is not None and coordinator.last_update_success and coordinator.data:
+            return False
+        if coordinator is not None:
+            hub.forget(key)
+    return True

@@ -2,16 +2,26 @@
 
 import asyncio
 from collections.abc import Mapping
+import ipaddress
 from pathlib import Path
+import secrets
 from typing import Any
 
+from homeassistant.components import network
 from homeassistant.config_entries import (
     SOURCE_REAUTH,
     SOURCE_RECONFIGURE,
+    ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
+    OptionsFlow,
+    OptionsFlowWithReload,
 )
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
     SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
@@ -23,13 +33,22 @@ from homeassistant.helpers.selector import (
 import probatio
 import serial.tools.list_ports
 
+from . import appliances
+from .appliances import class_name, discover_once, poll_seconds, settable_classes
 from .const import (
     CONF_DEVICE,
+    CONF_HOSTS,
+    CONF_INTERFACE,
     CONF_KIND,
+    CONF_NODE_ID,
     CONF_PAN,
     CONF_PASSWORD,
+    CONF_POLL_SECONDS,
+    CONF_PORT,
     CONF_RBID,
+    CONF_SETTABLE_CLASSES,
     DOMAIN,
+    FAST_POLL_SECONDS,
     LOGGER,
     EntryKind,
 )
@@ -43,7 +62,9 @@ from .lib.broute.errors import (
 from .lib.broute.link import MeterLink
 from .lib.broute.meter_values import MeterValueError
 from .lib.broute.session import validate_credentials
-from .lib.echonet import EchonetError
+from .lib.echonet import EchonetError, TransportError
+from .lib.echonet.classes import CLASSES
+from .lib.echonet.nodes import NodeInfo
 
 BY_ID = Path("/dev/serial/by-id")
 
@@ -81,6 +102,8 @@ class DenkiConfigFlow(ConfigFlow, domain=DOMAIN):
         self._join_error: str | None = None
         self._form_step = "meter"
         self._joined: tuple[str, dict[str, Any] | None] | None = None
+        self._appliances_input: dict[str, Any] = {}
+        self._found: list[NodeInfo] = []
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show the menu of entry kinds."""
@@ -156,6 +179,8 @@ class DenkiConfigFlow(ConfigFlow, domain=DOMAIN):
         """Change the dongle's port or the credentials of a meter entry."""
         self._form_step = "reconfigure"
         entry = self._get_reconfigure_entry()
+        if entry.data.get(CONF_KIND) == EntryKind.APPLIANCES:
+            return await self.async_step_reconfigure_appliances()
         if entry.data.get(CONF_KIND) != EntryKind.METER:
             return self.async_abort(reason="reconfigure_not_supported")
         errors = self._take_join_error()
@@ -271,8 +296,105 @@ class DenkiConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_appliances(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Add the ECHONET Lite appliances of the home LAN."""
-        return self.async_abort(reason="appliances_not_available")
+        """Choose the network interface and any hosts to ask directly; then discover."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            interface = str(user_input[CONF_INTERFACE]).strip()
+            hosts, errors = _parse_hosts(interface, str(user_input.get(CONF_HOSTS, "")))
+            if not errors:
+                await self.async_set_unique_id(f"appliances-{interface}")
+                self._abort_if_unique_id_configured()
+                try:
+                    self._found = await discover_once(interface, appliances.LISTEN_PORT, hosts)
+                except TransportError:
+                    errors[CONF_INTERFACE] = "cannot_bind"
+                else:
+                    self._appliances_input = {CONF_INTERFACE: interface, CONF_HOSTS: hosts}
+                    return await self.async_step_appliances_found()
+        return self.async_show_form(
+            step_id="appliances",
+            data_schema=self.add_suggested_values_to_schema(
+                await self._appliances_schema(), user_input or {}
+            ),
+            errors=errors,
+        )
+
+    async def _appliances_schema(self) -> probatio.Schema:
+        addresses = await _interface_addresses(self.hass)
+        return probatio.Schema(
+            {
+                probatio.Required(CONF_INTERFACE): SelectSelector(
+                    SelectSelectorConfig(
+                        options=addresses, custom_value=True, mode=SelectSelectorMode.DROPDOWN
+                    )
+                ),
+                probatio.Optional(CONF_HOSTS, default=""): TextSelector(),
+            }
+        )
+
+    async def async_step_appliances_found(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """List what discovery found, and add the entry (nodes found later are added too)."""
+        if user_input is not None:
+            return self.async_create_entry(
+                title=f"ECHONET Lite ({self._appliances_input[CONF_INTERFACE]})",
+                data={
+                    CONF_KIND: EntryKind.APPLIANCES,
+                    **self._appliances_input,
+                    CONF_PORT: appliances.LISTEN_PORT,
+                    CONF_NODE_ID: secrets.token_bytes(13).hex(),
+                },
+            )
+        language = self.hass.config.language
+        listing = "\n".join(
+            f"- {node.address}: "
+            + ", ".join(class_name(info.eoj.class_id, language) for info in node.objects)
+            for node in self._found
+        )
+        return self.async_show_form(
+            step_id="appliances_found",
+            description_placeholders={
+                "count": str(len(self._found)),
+                "nodes": listing or "-",
+            },
+        )
+
+    async def async_step_reconfigure_appliances(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the interface or the hosts asked directly."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            interface = str(user_input[CONF_INTERFACE]).strip()
+            hosts, errors = _parse_hosts(interface, str(user_input.get(CONF_HOSTS, "")))
+            if not errors:
+                await self.async_set_unique_id(f"appliances-{interface}")
+                if interface != entry.data[CONF_INTERFACE]:
+                    self._abort_if_unique_id_configured()
+                return self.async_update_reload_and_abort(
+                    entry,
+                    unique_id=f"appliances-{interface}",
+                    data_updates={CONF_INTERFACE: interface, CONF_HOSTS: hosts},
+                )
+        suggested = {
+            CONF_INTERFACE: entry.data[CONF_INTERFACE],
+            CONF_HOSTS: ", ".join(entry.data.get(CONF_HOSTS, [])),
+        }
+        return self.async_show_form(
+            step_id="reconfigure_appliances",
+            data_schema=self.add_suggested_values_to_schema(
+                await self._appliances_schema(), user_input or suggested
+            ),
+            errors=errors,
+        )
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
+        """Options exist for appliances entries: poll interval and which classes may be set."""
+        return AppliancesOptionsFlow()
 
     async def async_step_aggregator(
         self, user_input: dict[str, Any] | None = None
@@ -285,3 +407,81 @@ class DenkiConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Add the savings scorer of the home."""
         return self.async_abort(reason="savings_not_available")
+
+
+def _parse_hosts(interface: str, text: str) -> tuple[list[str], dict[str, str]]:
+    """The interface checked, and the IPv4 hosts of a comma or space separated list."""
+    try:
+        ipaddress.IPv4Address(interface)
+    except ValueError:
+        return [], {CONF_INTERFACE: "invalid_interface"}
+    hosts: list[str] = []
+    for item in text.replace(",", " ").split():
+        try:
+            hosts.append(str(ipaddress.IPv4Address(item)))
+        except ValueError:
+            return [], {CONF_HOSTS: "invalid_host"}
+    return sorted(set(hosts), key=ipaddress.IPv4Address), {}
+
+
+async def _interface_addresses(hass: HomeAssistant) -> list[SelectOptionDict]:
+    """The IPv4 addresses of this host's enabled interfaces, to choose the LAN by."""
+    return [
+        SelectOptionDict(
+            value=address["address"], label=f"{address['address']} ({adapter['name']})"
+        )
+        for adapter in await network.async_get_adapters(hass)
+        if adapter["enabled"]
+        for address in adapter["ipv4"]
+    ]
+
+
+class AppliancesOptionsFlow(OptionsFlowWithReload):
+    """How often to poll, and which classes Home Assistant may set."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show the options of an appliances entry."""
+        if self.config_entry.data.get(CONF_KIND) != EntryKind.APPLIANCES:
+            return self.async_abort(reason="no_options")
+        if user_input is not None:
+            return self.async_create_entry(
+                data={
+                    CONF_POLL_SECONDS: int(user_input[CONF_POLL_SECONDS]),
+                    CONF_SETTABLE_CLASSES: sorted(user_input[CONF_SETTABLE_CLASSES]),
+                }
+            )
+        language = self.hass.config.language
+        classes = sorted({code for code in CLASSES if code >> 8 not in (0x00, 0x0E)})
+        options = [
+            SelectOptionDict(
+                value=f"{code:04x}", label=f"{class_name(code, language)} (0x{code:04X})"
+            )
+            for code in classes
+        ]
+        current = {
+            CONF_POLL_SECONDS: poll_seconds(self.config_entry),
+            CONF_SETTABLE_CLASSES: [
+                f"{code:04x}" for code in sorted(settable_classes(self.config_entry))
+            ],
+        }
+        schema = probatio.Schema(
+            {
+                probatio.Required(CONF_POLL_SECONDS): NumberSelector(
+                    NumberSelectorConfig(
+                        min=FAST_POLL_SECONDS,
+                        max=3600,
+                        step=5,
+                        unit_of_measurement="s",
+                        mode=NumberSelectorMode.BOX,
+                    )
+                ),
+                probatio.Required(CONF_SETTABLE_CLASSES): SelectSelector(
+                    SelectSelectorConfig(
+                        options=options, multiple=True, mode=SelectSelectorMode.LIST
+                    )
+                ),
+            }
+        )
+        return self.async_show_form(
+            step_id="init", data_schema=self.add_suggested_values_to_schema(schema, current)
+        )

@@ -32,3 +32,46 @@ CONF_PAN: Final = "pan"
 METER_POLL_SECONDS: Final = 15
 BACKFILL_DAYS: Final = 7
 """How far back a new meter entry fills the Energy dashboard from the meter's records."""
+
+# ECHONET Lite appliance entries.
+CONF_INTERFACE: Final = "interface"
+CONF_HOSTS: Final = "hosts"
+CONF_PORT: Final = "port"
+CONF_NODE_ID: Final = "node_unique_id"
+CONF_POLL_SECONDS: Final = "poll_seconds"
+CONF_SETTABLE_CLASSES: Final = "settable_classes"
+DEFAULT_POLL_SECONDS: Final = 60
+FAST_POLL_SECONDS: Final = 10
+"""Instantaneous values (power, current) are read this often; everything else at the poll interval."""
+DISCOVERY_MINUTES: Final = 10
+SILENT_REPAIR_MINUTES: Final = 30
+"""A node silent this long gets a repair issue; it is unavailable from its first missed poll."""
+SETTABLE_BY_DEFAULT: Final = frozenset(
+    {
+        0x0130,  # home air conditioner
+        0x0135,  # air cleaner
+        0x013A,  # ceiling fan
+        0x026B,  # electric water heater (EcoCute)
+        0x0272,  # instantaneous water heater
+        0x0273,  # bathroom heater and dryer
+        0x0279,  # household solar power generation
+        0x027B,  # floor heater
+        0x027C,  # fuel cell
+        0x027D,  # storage battery
+        0x027E,  # EV charger and discharger
+        0x0290,  # general lighting
+        0x0291,  # mono functional lighting
+        0x02A1,  # EV charger
+        0x02A3,  # lighting system
+        0x02A4,  # extended lighting system
+        0x02A5,  # multi-input PCS
+        0x02A6,  # hybrid water heater
+        0x03B7,  # refrigerator
+    }
+)
+"""Classes Home Assistant may set until the user says otherwise.
+
+Locks, doors, gates, windows and shutters (0x0260-0x0266, 0x026F) move things
+people can be hurt by or locked out by: they are read-only until enabled in
+the options, as is every class not listed here.
+"""

@@ -6,16 +6,22 @@ from typing import Any
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
-from .const import CONF_PASSWORD, CONF_RBID
+from .appliances import diagnostics as appliances_diagnostics
+from .const import CONF_KIND, CONF_NODE_ID, CONF_PASSWORD, CONF_RBID, EntryKind
 from .coordinator import MeterConfigEntry
 
-TO_REDACT = {CONF_RBID, CONF_PASSWORD}
+TO_REDACT = {CONF_RBID, CONF_PASSWORD, CONF_NODE_ID}
 
 
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: MeterConfigEntry
 ) -> dict[str, Any]:
-    """The entry (secrets redacted), the link's state and the back-fill's progress."""
+    """The entry (secrets redacted) and the state of what it runs."""
+    if entry.data.get(CONF_KIND) == EntryKind.APPLIANCES:
+        return {
+            "entry": async_redact_data(entry.as_dict(), TO_REDACT),
+            **appliances_diagnostics(entry.runtime_data),  # type: ignore[arg-type]
+        }
     data = entry.runtime_data
     link = data.link
     session = link.session

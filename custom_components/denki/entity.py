@@ -1,10 +1,16 @@
 """Base entities: device info, availability and unique ids from the source's own identity."""
 
+from collections.abc import Iterable
+
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
+from .appliances import ObjectCoordinator, class_name
 from .const import DOMAIN
 from .coordinator import MeterCoordinator
+from .lib.echonet.classes import DecodedValue, PropertyValueError, decode_value, encode_value
+from .lib.echonet.manufacturers import manufacturer_name
 
 
 class MeterEntity(CoordinatorEntity[MeterCoordinator]):
@@ -23,3 +29,67 @@ class MeterEntity(CoordinatorEntity[MeterCoordinator]):
             model="Low-voltage smart electric energy meter (0x0288)",
             serial_number=meter_id,
         )
+
+
+class ApplianceEntity(CoordinatorEntity[ObjectCoordinator]):
+    """An entity of one ECHONET Lite object: a device per object, named by identity, not IP.
+
+    The entity tells its coordinator which properties it shows when it is
+    added (enabled), so that disabled entities cost no traffic.
+    """
+
+    _attr_has_entity_name = True
+
+    def __init__(self, coordinator: ObjectCoordinator, key: str, epcs: Iterable[int]) -> None:
+        """Identify the entity by its object's key and `key`; poll `epcs` while it is enabled."""
+        super().__init__(coordinator)
+        self._epcs = tuple(epcs)
+        info = coordinator.info
+        node = coordinator.node
+        language = coordinator.hass.config.language
+        self._language = language
+        self._attr_unique_id = f"{coordinator.key}-{key}"
+        maker = info.manufacturer if info.manufacturer is not None else node.manufacturer
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, coordinator.key)},
+            name=class_name(info.eoj.class_id, language),
+            manufacturer=manufacturer_name(maker, language)
+            or (f"0x{maker:06X}" if maker is not None else None),
+            model=info.product_code or class_name(info.eoj.class_id, "en"),
+            model_id=f"0x{info.eoj.class_id:04X}",
+            serial_number=info.serial_number,
+            sw_version=f"Release {info.release}" if info.release else None,
+        )
+
+    async def async_added_to_hass(self) -> None:
+        """Start polling this entity's properties."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self.coordinator.want(self._epcs))
+
+    def raw(self, epc: int) -> bytes | None:
+        """The last EDT of `epc`, if read."""
+        data = self.coordinator.data
+        return None if data is None else data.get(epc)
+
+    def decoded(self, epc: int) -> DecodedValue | None:
+        """The last value of `epc`, decoded; None if unread or not decodable."""
+        edt = self.raw(epc)
+        if edt is None:
+            return None
+        try:
+            return decode_value(self.coordinator.info.eoj.class_id, epc, edt)
+        except PropertyValueError:
+            return None
+
+    async def async_set_values(self, values: dict[int, object]) -> None:
+        """Encode and set property values (raising translated errors)."""
+        class_id = self.coordinator.info.eoj.class_id
+        try:
+            encoded = {epc: encode_value(class_id, epc, value) for epc, value in values.items()}
+        except PropertyValueError as err:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="invalid_value",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        await self.coordinator.async_set(encoded)

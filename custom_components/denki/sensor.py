@@ -1,4 +1,4 @@
-"""Sensors of Denki: the smart meter's power, current and energy, and its back-fill."""
+"""Sensors of Denki: the smart meter's power, current, energy and back-fill; appliance values."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +21,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
+from .appliance_sensor import async_setup_appliance_sensors
+from .const import CONF_KIND, EntryKind
 from .coordinator import MeterConfigEntry, MeterCoordinator
 from .entity import MeterEntity
 from .lib.broute.link import LiveReading
@@ -93,7 +95,10 @@ async def async_setup_entry(
     entry: MeterConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the sensors of a meter entry (the only kind with sensors in this version)."""
+    """Add the sensors of a meter or an appliances entry."""
+    if entry.data.get(CONF_KIND) == EntryKind.APPLIANCES:
+        async_setup_appliance_sensors(hass, entry, async_add_entities)  # type: ignore[arg-type]
+        return
     data = entry.runtime_data
     coordinator = data.coordinator
     entities: list[SensorEntity] = [

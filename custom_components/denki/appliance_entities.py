@@ -1,0 +1,208 @@
+"""Which entities an ECHONET Lite object gets, decided from the class data alone.
+
+Every property an object lists in its Get or Set map becomes one entity:
+a property Home Assistant may set becomes a switch (two states, on/off),
+a select (more states) or a number; a read-only one a binary sensor (fault,
+or two states) or a sensor with the device class and unit its data implies.
+A property or class the data does not know becomes a diagnostic sensor,
+disabled by default, showing its value decoded as far as possible.
+Properties a dedicated platform (climate, water_heater, light) models are
+left to it. Only properties whose role is the device's main function are
+enabled by default; settings, status and specifications are there to enable.
+"""
+
+from dataclasses import dataclass
+
+from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
+from homeassistant.const import (
+    CONCENTRATION_PARTS_PER_MILLION,
+    LIGHT_LUX,
+    PERCENTAGE,
+    EntityCategory,
+    Platform,
+    UnitOfElectricCurrent,
+    UnitOfElectricPotential,
+    UnitOfEnergy,
+    UnitOfPower,
+    UnitOfTemperature,
+    UnitOfTime,
+    UnitOfVolume,
+)
+
+from .lib.echonet.classes import DataType, PropertySpec, Role, property_spec
+from .lib.echonet.nodes import ObjectInfo
+
+# Properties that describe the object rather than measure anything: they go to the
+# device registry (maker, model, serial) or are the protocol's own bookkeeping.
+META_EPCS = frozenset({0x82, 0x83, 0x8A, 0x8B, 0x8C, 0x8D, 0x8E, 0x9D, 0x9E, 0x9F, 0x97, 0x98})
+EPC_OPERATION_STATUS = 0x80
+EPC_FAULT_STATUS = 0x88
+
+DEDICATED: dict[int, frozenset[int]] = {
+    # Home air conditioner: climate has power, mode, target, fan, swing, humidity setpoint.
+    0x0130: frozenset({0x80, 0xA0, 0xA3, 0xB0, 0xB3, 0xB4}),
+    # Electric water heater (EcoCute): water_heater has the mode and the temperature.
+    0x026B: frozenset({0xB0, 0xB3}),
+    # Lighting: light has power and brightness.
+    0x0290: frozenset({0x80, 0xB0}),
+    0x0291: frozenset({0x80, 0xB0}),
+}
+"""Per class, the properties a dedicated platform shows instead of generic entities."""
+
+_ON_OFF_KEYS = frozenset({"on", "off", "true", "false", "yes", "no", "valid", "invalid"})
+
+_UNITS: dict[str, tuple[SensorDeviceClass | None, str]] = {
+    "W": (SensorDeviceClass.POWER, UnitOfPower.WATT),
+    "kW": (SensorDeviceClass.POWER, UnitOfPower.KILO_WATT),
+    "Wh": (SensorDeviceClass.ENERGY, UnitOfEnergy.WATT_HOUR),
+    "kWh": (SensorDeviceClass.ENERGY, UnitOfEnergy.KILO_WATT_HOUR),
+    "A": (SensorDeviceClass.CURRENT, UnitOfElectricCurrent.AMPERE),
+    "mA": (SensorDeviceClass.CURRENT, UnitOfElectricCurrent.MILLIAMPERE),
+    "V": (SensorDeviceClass.VOLTAGE, UnitOfElectricPotential.VOLT),
+    "°C": (SensorDeviceClass.TEMPERATURE, UnitOfTemperature.CELSIUS),
+    "Celsius": (SensorDeviceClass.TEMPERATURE, UnitOfTemperature.CELSIUS),
+    "L": (SensorDeviceClass.VOLUME_STORAGE, UnitOfVolume.LITERS),
+    "liter": (SensorDeviceClass.VOLUME_STORAGE, UnitOfVolume.LITERS),
+    "m3": (SensorDeviceClass.VOLUME, UnitOfVolume.CUBIC_METERS),
+    "m³": (SensorDeviceClass.VOLUME, UnitOfVolume.CUBIC_METERS),
+    "lx": (SensorDeviceClass.ILLUMINANCE, LIGHT_LUX),
+    "ppm": (SensorDeviceClass.CO2, CONCENTRATION_PARTS_PER_MILLION),
+    "%": (None, PERCENTAGE),
+    "%RH": (SensorDeviceClass.HUMIDITY, PERCENTAGE),
+    "second": (SensorDeviceClass.DURATION, UnitOfTime.SECONDS),
+    "minute": (SensorDeviceClass.DURATION, UnitOfTime.MINUTES),
+    "hour": (SensorDeviceClass.DURATION, UnitOfTime.HOURS),
+    "day": (SensorDeviceClass.DURATION, UnitOfTime.DAYS),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedEntity:
+    """One entity of one object: its platform, property, and how Home Assistant shows it."""
+
+    platform: Platform
+    epc: int
+    spec: PropertySpec | None
+    enabled: bool
+    category: EntityCategory | None
+    device_class: SensorDeviceClass | None = None
+    unit: str | None = None
+    state_class: SensorStateClass | None = None
+
+    @property
+    def key(self) -> str:
+        """The suffix of its unique id: the EPC, stable whatever the data calls it."""
+        return f"{self.epc:02x}"
+
+    @property
+    def known_spec(self) -> PropertySpec:
+        """The class data of the property (switches, selects and numbers always have it)."""
+        if self.spec is None:
+            raise ValueError(f"EPC 0x{self.epc:02X} has no class data")
+        return self.spec
+
+    def name(self, language: str) -> str:
+        """Its name in the user's language, from the class data (or the EPC)."""
+        if self.spec is None:
+            return f"EPC 0x{self.epc:02X}"
+        return self.spec.ja if language.startswith("ja") else self.spec.en
+
+
+def is_on_off(spec: PropertySpec) -> bool:
+    """Whether an enum property is a two-state switch (on/off, yes/no, valid/invalid)."""
+    keys = {value.key for value in spec.value.enum}
+    return spec.value.type is DataType.ENUM and len(keys) == 2 and keys <= _ON_OFF_KEYS
+
+
+def on_code(spec: PropertySpec) -> int:
+    """The raw code of the "on" state of a two-state property."""
+    for value in spec.value.enum:
+        if value.key in {"on", "true", "yes", "valid"}:
+            return value.raw
+    return spec.value.enum[0].raw
+
+
+def _sensor_kind(
+    spec: PropertySpec,
+) -> tuple[SensorDeviceClass | None, str | None, SensorStateClass | None]:
+    value = spec.value
+    if value.type is DataType.ENUM:
+        return SensorDeviceClass.ENUM, None, None
+    if value.type not in (DataType.UNSIGNED, DataType.SIGNED):
+        return None, None, None
+    device_class, unit = _UNITS.get(value.unit or "", (None, value.unit))
+    if device_class is None and unit == PERCENTAGE and "humidity" in spec.key:
+        device_class = SensorDeviceClass.HUMIDITY
+    if device_class is None and unit == PERCENTAGE and "remaining" in spec.key:
+        device_class = SensorDeviceClass.BATTERY
+    if spec.role is Role.SPECIFICATION or spec.role is Role.SETTING:
+        return device_class, unit, None
+    if device_class is SensorDeviceClass.ENERGY or (
+        device_class is SensorDeviceClass.VOLUME and "cumulative" in spec.key
+    ):
+        return device_class, unit, SensorStateClass.TOTAL_INCREASING
+    return device_class, unit, SensorStateClass.MEASUREMENT
+
+
+def _enabled(spec: PropertySpec, epc: int) -> bool:
+    return epc in (EPC_OPERATION_STATUS, EPC_FAULT_STATUS) or spec.role in (
+        Role.PRIMARY,
+        Role.INSTANTANEOUS,
+    )
+
+
+def _category(spec: PropertySpec, settable: bool) -> EntityCategory | None:
+    if spec.role is Role.SETTING and settable:
+        return EntityCategory.CONFIG
+    if spec.role in (Role.STATUS, Role.SPECIFICATION) or (spec.role is Role.SETTING):
+        return EntityCategory.DIAGNOSTIC
+    return None
+
+
+def plan_one(class_id: int, epc: int, settable: bool) -> PlannedEntity:
+    """The entity of property `epc` of class `class_id` (settable if the user allows it)."""
+    spec = property_spec(class_id, epc)
+    if spec is None:
+        return PlannedEntity(Platform.SENSOR, epc, None, False, EntityCategory.DIAGNOSTIC)
+    value_type = spec.value.type
+    enabled = _enabled(spec, epc)
+    category = _category(spec, settable)
+    if settable and spec.set.allowed:
+        if is_on_off(spec):
+            return PlannedEntity(Platform.SWITCH, epc, spec, enabled, category)
+        if value_type is DataType.ENUM:
+            return PlannedEntity(Platform.SELECT, epc, spec, enabled, category)
+        if value_type in (DataType.UNSIGNED, DataType.SIGNED, DataType.LEVEL):
+            device_class, unit, _ = _sensor_kind(spec)
+            return PlannedEntity(Platform.NUMBER, epc, spec, enabled, category, device_class, unit)
+    if epc == EPC_FAULT_STATUS or (value_type is DataType.ENUM and is_on_off(spec)):
+        return PlannedEntity(Platform.BINARY_SENSOR, epc, spec, enabled, category)
+    known_layout = value_type in (
+        DataType.UNSIGNED,
+        DataType.SIGNED,
+        DataType.ENUM,
+        DataType.LEVEL,
+        DataType.TEXT,
+    )
+    device_class, unit, state_class = _sensor_kind(spec)
+    return PlannedEntity(
+        Platform.SENSOR,
+        epc,
+        spec,
+        enabled and known_layout,
+        category if known_layout else EntityCategory.DIAGNOSTIC,
+        device_class,
+        unit,
+        state_class,
+    )
+
+
+def plan(info: ObjectInfo, settable: bool) -> list[PlannedEntity]:
+    """Every generic entity of an object, in EPC order."""
+    class_id = info.eoj.class_id
+    dedicated = DEDICATED.get(class_id, frozenset())
+    # A write-only property has no state to show; Get map properties only.
+    return [
+        plan_one(class_id, epc, settable and epc in info.set_map)
+        for epc in sorted(info.get_map - META_EPCS - dedicated)
+    ]

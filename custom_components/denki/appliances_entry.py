@@ -1,0 +1,254 @@
+"""Setting up and tearing down an ECHONET Lite appliances entry.
+
+At setup the nodes known from earlier runs get their coordinators at once
+(they are known by identity, so their entities come back even before the
+LAN answers); discovery then runs in the background at start and every
+DISCOVERY_MINUTES, and a node found, moved or changed updates the
+coordinators and is stored. Each platform adds entities for coordinators
+that exist and for those that appear later, through a dispatcher signal.
+"""
+
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+import logging
+from typing import Any
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
+from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.event import async_call_later, async_track_time_interval
+from homeassistant.helpers.storage import Store
+
+from . import appliances
+from .appliances import (
+    AppliancesConfigEntry,
+    AppliancesHub,
+    ObjectCoordinator,
+    object_key,
+    on_frame_router,
+)
+from .const import (
+    CONF_HOSTS,
+    CONF_INTERFACE,
+    CONF_NODE_ID,
+    CONF_PORT,
+    DISCOVERY_MINUTES,
+    DOMAIN,
+    LOGGER,
+    EntryKind,
+)
+from .kinds import KIND_HANDLERS, KindHandler
+from .lib.echonet import (
+    ECHONET_PORT,
+    ESV,
+    ControllerNode,
+    EchonetClient,
+    EchonetTransport,
+    Frame,
+    TransportError,
+)
+from .lib.echonet.nodes import NodeDirectory, NodeInfo
+from .lib.echonet.poller import AdaptivePoller
+
+PLATFORMS = (
+    Platform.BINARY_SENSOR,
+    Platform.CLIMATE,
+    Platform.LIGHT,
+    Platform.NUMBER,
+    Platform.SELECT,
+    Platform.SENSOR,
+    Platform.SWITCH,
+    Platform.WATER_HEATER,
+)
+STORAGE_VERSION = 1
+SAVE_DELAY = 10.0
+_SET_SERVICES = frozenset({ESV.SETC, ESV.SETI, ESV.SETGET})
+
+
+def _signal(entry: AppliancesConfigEntry) -> str:
+    return f"{DOMAIN}_appliances_new_{entry.entry_id}"
+
+
+def _store(hass: HomeAssistant, entry: AppliancesConfigEntry) -> Store[dict[str, Any]]:
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.appliances.{entry.entry_id}")
+
+
+def _stored_nodes(data: dict[str, Any] | None) -> list[NodeInfo]:
+    """The nodes stored by an earlier run; a damaged record is skipped, not fatal."""
+    nodes: list[NodeInfo] = []
+    for item in (data or {}).get("nodes", []):
+        try:
+            nodes.append(NodeInfo.from_dict(item))
+        except KeyError, TypeError, ValueError:
+            LOGGER.warning("Skipped a damaged stored ECHONET Lite node record")
+    return nodes
+
+
+async def async_setup_appliances(hass: HomeAssistant, entry: AppliancesConfigEntry) -> None:
+    """Open the ECHONET Lite port, bring back known nodes, and start discovery."""
+    store = _store(hass, entry)
+    stored = await store.async_load() or {}
+    transport = EchonetTransport(
+        entry.data[CONF_INTERFACE],
+        port=int(entry.data.get(CONF_PORT, ECHONET_PORT)),
+        multicast_loop=appliances.MULTICAST_LOOP,
+    )
+    client = EchonetClient(
+        transport, node=ControllerNode(unique_id=bytes.fromhex(entry.data[CONF_NODE_ID]))
+    )
+    try:
+        await client.start()
+    except TransportError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="echonet_port_unavailable",
+            translation_placeholders={
+                "interface": entry.data[CONF_INTERFACE],
+                "port": str(transport.port),
+            },
+        ) from err
+    learned = stored.get("learned")
+    poller = AdaptivePoller(client, learned_capacity=learned if isinstance(learned, dict) else None)
+    directory = NodeDirectory(client, manual_hosts=tuple(entry.data.get(CONF_HOSTS, ())))
+    hub = AppliancesHub(client, directory, poller)
+    entry.runtime_data = hub
+
+    def _save_data() -> dict[str, Any]:
+        return {
+            "nodes": [node.as_dict() for node in directory.nodes.values()],
+            "learned": poller.learned(),
+        }
+
+    @callback
+    def _on_change(node: NodeInfo, before: NodeInfo | None) -> None:
+        new = _coordinators_for(hass, entry, node)
+        store.async_delay_save(_save_data, SAVE_DELAY)
+        if new:
+            async_dispatcher_send(hass, _signal(entry), new)
+
+    directory.on_change = _on_change
+    directory.load(_stored_nodes(stored))
+    for node in directory.nodes.values():
+        _coordinators_for(hass, entry, node)
+
+    entry.async_on_unload(client.add_listener(on_frame_router(hub)))
+    entry.async_on_unload(client.add_request_listener(_intrusion_watch(hass, entry, hub)))
+
+    async def _discover(*_: Any) -> None:
+        found = await directory.discover(appliances.DISCOVERY_WINDOW)
+        LOGGER.debug("ECHONET Lite discovery: %d nodes answered", len(found))
+        store.async_delay_save(_save_data, SAVE_DELAY)
+
+    entry.async_create_background_task(hass, _discover(), f"{DOMAIN} discovery")
+
+    @callback
+    def _periodic(now: Any) -> None:
+        entry.async_create_background_task(hass, _discover(), f"{DOMAIN} discovery")
+
+    entry.async_on_unload(
+        async_track_time_interval(hass, _periodic, timedelta(minutes=DISCOVERY_MINUTES))
+    )
+
+    async def _save_on_unload() -> None:
+        await store.async_save(_save_data())
+
+    hub.save = _save_on_unload
+
+
+def _coordinators_for(
+    hass: HomeAssistant, entry: AppliancesConfigEntry, node: NodeInfo
+) -> list[ObjectCoordinator]:
+    """Create the coordinators a node's objects lack; point existing ones at its address."""
+    hub = entry.runtime_data
+    new: list[ObjectCoordinator] = []
+    for info in node.objects:
+        key = object_key(node.identity, info.eoj)
+        coordinator = hub.coordinators.get(key)
+        if coordinator is not None:
+            coordinator.node = node
+            coordinator.info = info
+            continue
+        coordinator = ObjectCoordinator(hass, entry, node, info)
+        hub.coordinators[key] = coordinator
+        new.append(coordinator)
+        _first_refresh_soon(hass, entry, coordinator)
+    return new
+
+
+def _first_refresh_soon(
+    hass: HomeAssistant, entry: AppliancesConfigEntry, coordinator: ObjectCoordinator
+) -> None:
+    """Poll a new object once its entities have said what they show (after they are added)."""
+
+    @callback
+    def _refresh(_: Any) -> None:
+        entry.async_create_background_task(
+            hass, coordinator.async_refresh(), f"{DOMAIN} first poll {coordinator.key}"
+        )
+
+    entry.async_on_unload(async_call_later(hass, 1.0, _refresh))
+
+
+def _intrusion_watch(
+    hass: HomeAssistant, entry: AppliancesConfigEntry, hub: AppliancesHub
+) -> Callable[[str, Frame], None]:
+    """Raise a repair issue and an event when a host we do not know tries to set our node."""
+
+    def _watch(host: str, frame: Frame) -> None:
+        if frame.esv not in _SET_SERVICES or hub.directory.by_address(host) is not None:
+            return
+        hub.intrusions += 1
+        logging.getLogger(__name__).warning(
+            "A host unknown to Denki, %s, sent an ECHONET Lite %s request", host, frame.esv.name
+        )
+        hass.bus.async_fire(
+            f"{DOMAIN}_unknown_set_request",
+            {"address": host, "service": frame.esv.name, "object": str(frame.deoj)},
+        )
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            f"unknown_set_request_{entry.entry_id}",
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="unknown_set_request",
+            translation_placeholders={"address": host},
+        )
+
+    return _watch
+
+
+async def async_unload_appliances(hass: HomeAssistant, entry: AppliancesConfigEntry) -> None:
+    """Store what was learned, stop discovery, and release the UDP port."""
+    hub = entry.runtime_data
+    if hub.save is not None:
+        await hub.save()
+    hub.directory.close()
+    hub.client.close()
+
+
+def async_setup_appliance_platform(
+    hass: HomeAssistant,
+    entry: AppliancesConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    entities_for: Callable[[ObjectCoordinator], Iterable[Entity]],
+) -> None:
+    """Add a platform's entities for every object, now and as objects are found."""
+
+    @callback
+    def _add(coordinators: list[ObjectCoordinator]) -> None:
+        entities = [entity for c in coordinators for entity in entities_for(c)]
+        if entities:
+            async_add_entities(entities)
+
+    _add(list(entry.runtime_data.coordinators.values()))
+    entry.async_on_unload(async_dispatcher_connect(hass, _signal(entry), _add))
+
+
+KIND_HANDLERS[EntryKind.APPLIANCES] = KindHandler(
+    platforms=PLATFORMS, async_setup=async_setup_appliances, async_unload=async_unload_appliances
+)

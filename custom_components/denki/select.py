@@ -1,0 +1,55 @@
+"""Selects of ECHONET Lite appliances: settable properties with more than two states."""
+
+from homeassistant.components.select import SelectEntity
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .appliance_entities import PlannedEntity, plan
+from .appliances import AppliancesConfigEntry, ObjectCoordinator
+from .appliances_entry import async_setup_appliance_platform
+from .entity import ApplianceEntity
+
+PARALLEL_UPDATES = 0
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: AppliancesConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add a select for each settable multi-state property of each object."""
+
+    def _entities(coordinator: ObjectCoordinator) -> list[ApplianceSelect]:
+        return [
+            ApplianceSelect(coordinator, planned)
+            for planned in plan(coordinator.info, coordinator.settable)
+            if planned.platform is Platform.SELECT
+        ]
+
+    async_setup_appliance_platform(hass, entry, async_add_entities, _entities)
+
+
+class ApplianceSelect(ApplianceEntity, SelectEntity):
+    """A settable enum property; options are the class data's stable keys."""
+
+    def __init__(self, coordinator: ObjectCoordinator, planned: PlannedEntity) -> None:
+        """Offer the states of property `planned.epc`."""
+        super().__init__(coordinator, planned.key, (planned.epc,))
+        self._epc = planned.epc
+        self._attr_name = planned.name(self._language)
+        self._attr_entity_registry_enabled_default = planned.enabled
+        self._attr_entity_category = planned.category
+        self._attr_options = [value.key for value in planned.known_spec.value.enum]
+
+    @property
+    def current_option(self) -> str | None:
+        """The state the device reports."""
+        decoded = self.decoded(self._epc)
+        if decoded is None or decoded.enum is None:
+            return None
+        return decoded.enum.key
+
+    async def async_select_option(self, option: str) -> None:
+        """Set the chosen state."""
+        await self.async_set_values({self._epc: option})

@@ -1,0 +1,151 @@
+"""A simulated home LAN for the appliances entry: ECHONET Lite nodes on 127.0.11.x.
+
+Every node binds its own loopback address on the test's UDP port and joins
+224.0.23.0, as devices on a LAN would; Home Assistant's entry listens on
+127.0.11.1. Multicast looped back to this host is what lets the entry's
+discovery reach them (`MULTICAST_LOOP`), the one setting a real LAN does
+not need.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from unittest.mock import PropertyMock, patch
+
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.denki import appliances
+from custom_components.denki.const import (
+    CONF_HOSTS,
+    CONF_INTERFACE,
+    CONF_KIND,
+    CONF_NODE_ID,
+    CONF_PORT,
+    DOMAIN,
+    EntryKind,
+)
+from custom_components.denki.lib.echonet import EOJ, MULTICAST_GROUP
+from simulators.echonet_devices import (
+    air_conditioner,
+    general_lighting,
+    home_node,
+    solar,
+    storage_battery,
+    water_heater,
+)
+from simulators.echonet_node import SimulatedNode
+from tests.net import free_port
+
+INTERFACE = "127.0.11.1"
+LIVING = "127.0.11.21"
+OUTSIDE = "127.0.11.22"
+AIRCON = EOJ.from_int(0x013001)
+HEATER = EOJ.from_int(0x026B01)
+PV = EOJ.from_int(0x027901)
+BATTERY = EOJ.from_int(0x027D01)
+LIGHT = EOJ.from_int(0x029001)
+
+
+@dataclass
+class Lan:
+    """The simulated nodes of the home and the port they share."""
+
+    port: int
+    nodes: dict[str, SimulatedNode] = field(default_factory=dict)
+
+    async def start(
+        self, address: str, identity: bytes, objects: dict[EOJ, object]
+    ) -> SimulatedNode:
+        """Start a node holding `objects` (device objects from simulators.echonet_devices)."""
+        values, settable = home_node(identity, objects)  # type: ignore[arg-type]
+        node = SimulatedNode(address, self.port, values, group=MULTICAST_GROUP, settable=settable)
+        await node.start()
+        self.nodes[address] = node
+        return node
+
+    def close(self) -> None:
+        """Close every node."""
+        for node in self.nodes.values():
+            node.close()
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Iterator[None]:
+    """Every entity enabled, as if the user had enabled the ones disabled by default."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        new_callable=PropertyMock,
+        return_value=True,
+    ):
+        yield
+
+
+@pytest.fixture
+async def lan(socket_enabled: None, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Lan]:
+    """A home of two nodes: living room (air conditioner, EcoCute), outside (PV, battery, light)."""
+    port = free_port()
+    monkeypatch.setattr(appliances, "LISTEN_PORT", port)
+    monkeypatch.setattr(appliances, "MULTICAST_LOOP", True)
+    monkeypatch.setattr(appliances, "DISCOVERY_WINDOW", 0.5)
+    home = Lan(port)
+    await home.start(LIVING, b"LIVING-NODE-1", {AIRCON: air_conditioner(), HEATER: water_heater()})
+    await home.start(
+        OUTSIDE,
+        b"OUTSIDE-NODE1",
+        {PV: solar(), BATTERY: storage_battery(), LIGHT: general_lighting()},
+    )
+    yield home
+    home.close()
+
+
+def appliances_entry(lan: Lan, **options: object) -> MockConfigEntry:
+    """An appliances entry on INTERFACE and the LAN's port."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=f"ECHONET Lite ({INTERFACE})",
+        unique_id=f"appliances-{INTERFACE}",
+        data={
+            CONF_KIND: EntryKind.APPLIANCES,
+            CONF_INTERFACE: INTERFACE,
+            CONF_HOSTS: [],
+            CONF_PORT: lan.port,
+            CONF_NODE_ID: "00112233445566778899aabbcc",
+        },
+        options=options,
+    )
+
+
+async def until(predicate: Callable[[], bool], seconds: float = 10.0) -> None:
+    """Wait, in real time, until `predicate` holds."""
+    async with asyncio.timeout(seconds):
+        while not predicate():  # noqa: ASYNC110 - the entry signals nothing a test can await
+            await asyncio.sleep(0.05)
+
+
+async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Set the entry up and wait until both nodes are discovered and polled once."""
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await until(lambda: len(entry.runtime_data.coordinators) == 5)
+    await until(lambda: all(c.data for c in entry.runtime_data.coordinators.values()))
+    await hass.async_block_till_done()
+
+
+@pytest.fixture
+async def loaded(hass: HomeAssistant, lan: Lan) -> AsyncIterator[MockConfigEntry]:
+    """The entry, set up, with both nodes discovered and polled once; unloaded at the end."""
+    entry = appliances_entry(lan)
+    await set_up(hass, entry)
+    yield entry
+    await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots in Home Assistant's format: registry entries and states without volatile ids."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
