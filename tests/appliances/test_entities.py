@@ -27,9 +27,13 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.denki.const import CONF_SETTABLE_CLASSES, DOMAIN, EntryKind
+from custom_components.denki.const import CONF_NODE_ID, CONF_SETTABLE_CLASSES, DOMAIN, EntryKind
 from custom_components.denki.kinds import KIND_HANDLERS
 from custom_components.denki.lib.echonet import CONTROLLER as EOJ_CONTROLLER, ESV, Frame, Property
 
@@ -275,3 +279,26 @@ async def test_a_restart_brings_entities_back_before_the_lan_answers(
     assert len(loaded.runtime_data.coordinators) == 5
     assert hass.states.get(climate) is not None
     assert _entity(entity_registry, "climate", "-climate") == climate
+
+
+async def test_diagnostics_show_maps_capacity_and_counters_without_our_node_id(
+    hass: HomeAssistant,
+    loaded: MockConfigEntry,
+    lan: Lan,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    # A device that answers only four properties per Get, learned on the next poll.
+    lan.nodes[LIVING].max_properties = 4
+    coordinator = next(c for c in loaded.runtime_data.coordinators.values() if c.info.eoj == AIRCON)
+    coordinator._cycle = 0  # a full cycle
+    await coordinator.async_refresh()
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, loaded)
+    assert diagnostics["entry"]["data"][CONF_NODE_ID] == "**REDACTED**"
+    assert "00112233445566778899aabbcc" not in str(diagnostics)
+    assert diagnostics["learned_capacity"] == {coordinator.key: 4}
+    assert diagnostics["counters"]["malformed"] == 0
+    assert {"spoofed", "unmatched", "unknown_set_requests"} <= set(diagnostics["counters"])
+    assert len(diagnostics["nodes"]) == 2
+    aircon = diagnostics["objects"][coordinator.key]
+    assert aircon["last_update_success"] is True
+    assert aircon["data"]["0xB0"] == "42"
