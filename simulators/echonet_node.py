@@ -77,6 +77,8 @@ class SimulatedNode:
     """Answer only the first N properties of a Get (a short answer), as some devices do."""
     silent_over: int | None = None
     """Drop a Get that asks for more than N properties, as some devices do."""
+    latency: float = 0.0
+    """Seconds the node takes to answer (a slow device, or a busy Wi-Fi link)."""
     hold: asyncio.Event = field(default_factory=asyncio.Event)
     raw: list[bytes] = field(default_factory=list)
     received: list[tuple[Frame, Address]] = field(default_factory=list)
@@ -175,6 +177,8 @@ class SimulatedNode:
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
             await self.hold.wait()
+            if self.latency:
+                await asyncio.sleep(self.latency)
         finally:
             self.in_flight -= 1
         deoj = request.deoj
