@@ -127,6 +127,94 @@ def general_lighting(serial: str = "LT0001") -> DeviceObject:
     )
 
 
+def shutter(serial: str = "SH0001") -> DeviceObject:
+    """An electrically operated rain shutter (0x0263), stopped half open."""
+    return device_object(
+        {
+            0xE0: b"\x43",  # open/close setting: stop
+            0xE1: bytes((50,)),  # degree of opening %
+            0xE5: b"\x42",  # electric lock: off
+            0xEA: b"\x45",  # status: stopped halfway
+        },
+        settable={0xE0, 0xE1, 0xE5},
+        announced={0x80, 0xEA},
+        serial=serial,
+        product="SH-SIM",
+    )
+
+
+def electric_lock(serial: str = "LK0001") -> DeviceObject:
+    """An electric lock (0x026F), locked, door closed, no alarm."""
+    return device_object(
+        {
+            0xE0: b"\x41",  # lock setting 1: locked
+            0xE3: b"\x42",  # door: closed
+            0xE5: b"\x40",  # alarm: normal
+        },
+        settable={0xE0},
+        announced={0x80, 0xE0, 0xE5},
+        serial=serial,
+        product="LK-SIM",
+    )
+
+
+def ceiling_fan(serial: str = "CF0001") -> DeviceObject:
+    """A ceiling fan (0x013A), on at level 3 of 10, blowing down."""
+    return device_object(
+        {
+            0xF0: b"\x33",  # air flow level 3
+            0xF1: b"\x41",  # direction: down
+        },
+        settable={0x80, 0xF0, 0xF1},
+        serial=serial,
+        product="CF-SIM",
+    )
+
+
+def air_cleaner(serial: str = "AP0001") -> DeviceObject:
+    """An air cleaner (0x0135), on, choosing its air flow itself."""
+    return device_object(
+        {
+            0xA0: b"\x41",  # air flow: automatic
+            0xE1: b"\x42",  # filter change: not needed
+        },
+        settable={0x80, 0xA0},
+        serial=serial,
+        product="AP-SIM",
+    )
+
+
+def instantaneous_water_heater(serial: str = "GW0001") -> DeviceObject:
+    """An instantaneous (gas) water heater (0x0272), on, idle, set to 40 °C."""
+    return device_object(
+        {
+            0xD0: b"\x42",  # not heating water now
+            0xD1: bytes((40,)),  # hot water temperature setting °C
+            0xE1: bytes((41,)),  # bath temperature setting °C
+            0xE2: b"\x42",  # bath not being heated
+        },
+        settable={0x80, 0xD1, 0xE1},
+        serial=serial,
+        product="GW-SIM",
+    )
+
+
+def hybrid_water_heater(serial: str = "HW0001") -> DeviceObject:
+    """A hybrid water heater (0x02A6), boiling automatically, 180 L of 370 L left."""
+    return device_object(
+        {
+            0xB0: b"\x41",  # automatic water heating: automatic
+            0xB2: b"\x42",  # not heating now
+            0xB8: b"\x42",  # PV linkage: household consumption
+            0xE1: (180).to_bytes(2),  # remaining hot water L
+            0xE2: (370).to_bytes(2),  # tank capacity L
+        },
+        settable={0xB0, 0xB8},
+        serial=serial,
+        product="HW-SIM",
+    )
+
+
 def home_node(
     identity: bytes, objects: Mapping[EOJ, DeviceObject]
 ) -> tuple[dict[EOJ, dict[int, bytes]], frozenset[int]]:

@@ -6,7 +6,7 @@ a select (more states) or a number; a read-only one a binary sensor (fault,
 or two states) or a sensor with the device class and unit its data implies.
 A property or class the data does not know becomes a diagnostic sensor,
 disabled by default, showing its value decoded as far as possible.
-Properties a dedicated platform (climate, water_heater, light) models are
+Properties a dedicated platform (climate, cover, fan, light, lock, water_heater) models are
 left to it. Only properties whose role is the device's main function are
 enabled by default; settings, status and specifications are there to enable.
 """
@@ -41,8 +41,23 @@ EPC_FAULT_STATUS = 0x88
 DEDICATED: dict[int, frozenset[int]] = {
     # Home air conditioner: climate has power, mode, target, fan, swing, humidity setpoint.
     0x0130: frozenset({0x80, 0xA0, 0xA3, 0xB0, 0xB3, 0xB4}),
+    # Ventilation fans, air cleaner: fan has power and air flow.
+    0x0133: frozenset({0x80, 0xA0}),
+    0x0134: frozenset({0x80, 0xA0}),
+    0x0135: frozenset({0x80, 0xA0}),
+    # Ceiling fan: fan has power, air flow and direction.
+    0x013A: frozenset({0x80, 0xF0, 0xF1}),
+    # Blinds, shutters, curtains, gates, windows, doors: cover has the open/close
+    # command, the degree of opening, the slat angle and the open/closed status.
+    **dict.fromkeys(range(0x0260, 0x0267), frozenset({0xE0, 0xE1, 0xE2, 0xEA})),
     # Electric water heater (EcoCute): water_heater has the mode and the temperature.
     0x026B: frozenset({0xB0, 0xB3}),
+    # Electric lock: lock has the main lock.
+    0x026F: frozenset({0xE0}),
+    # Instantaneous water heater: water_heater has power, temperature and heating.
+    0x0272: frozenset({0x80, 0xD0, 0xD1}),
+    # Hybrid water heater: water_heater has the mode.
+    0x02A6: frozenset({0xB0}),
     # Lighting: light has power and brightness.
     0x0290: frozenset({0x80, 0xB0}),
     0x0291: frozenset({0x80, 0xB0}),

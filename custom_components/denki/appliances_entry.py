@@ -57,7 +57,10 @@ from .lib.echonet.poller import AdaptivePoller
 PLATFORMS = (
     Platform.BINARY_SENSOR,
     Platform.CLIMATE,
+    Platform.COVER,
+    Platform.FAN,
     Platform.LIGHT,
+    Platform.LOCK,
     Platform.NUMBER,
     Platform.SELECT,
     Platform.SENSOR,

@@ -30,9 +30,15 @@ from custom_components.denki.const import (
 )
 from custom_components.denki.lib.echonet import EOJ, MULTICAST_GROUP
 from simulators.echonet_devices import (
+    air_cleaner,
     air_conditioner,
+    ceiling_fan,
+    electric_lock,
     general_lighting,
     home_node,
+    hybrid_water_heater,
+    instantaneous_water_heater,
+    shutter,
     solar,
     storage_battery,
     water_heater,
@@ -43,11 +49,21 @@ from tests.net import free_port
 INTERFACE = "127.0.11.1"
 LIVING = "127.0.11.21"
 OUTSIDE = "127.0.11.22"
+UTILITY = "127.0.11.23"
 AIRCON = EOJ.from_int(0x013001)
 HEATER = EOJ.from_int(0x026B01)
 PV = EOJ.from_int(0x027901)
 BATTERY = EOJ.from_int(0x027D01)
 LIGHT = EOJ.from_int(0x029001)
+SHUTTER = EOJ.from_int(0x026301)
+LOCK = EOJ.from_int(0x026F01)
+CEILING_FAN = EOJ.from_int(0x013A01)
+AIR_CLEANER = EOJ.from_int(0x013501)
+GAS_HEATER = EOJ.from_int(0x027201)
+HYBRID_HEATER = EOJ.from_int(0x02A601)
+NODES = 3
+OBJECTS = 11
+"""The home's nodes and device objects."""
 
 
 @dataclass
@@ -86,7 +102,11 @@ def entity_registry_enabled_by_default() -> Iterator[None]:
 
 @pytest.fixture
 async def lan(socket_enabled: None, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Lan]:
-    """A home of two nodes: living room (air conditioner, EcoCute), outside (PV, battery, light)."""
+    """A home of three nodes.
+
+    Living room (air conditioner, EcoCute), outside (PV, battery, light) and
+    utility (shutter, lock, ceiling fan, air cleaner, gas and hybrid water heaters).
+    """
     port = free_port()
     monkeypatch.setattr(appliances, "LISTEN_PORT", port)
     monkeypatch.setattr(appliances, "MULTICAST_LOOP", True)
@@ -97,6 +117,18 @@ async def lan(socket_enabled: None, monkeypatch: pytest.MonkeyPatch) -> AsyncIte
         OUTSIDE,
         b"OUTSIDE-NODE1",
         {PV: solar(), BATTERY: storage_battery(), LIGHT: general_lighting()},
+    )
+    await home.start(
+        UTILITY,
+        b"UTILITY-NODE1",
+        {
+            SHUTTER: shutter(),
+            LOCK: electric_lock(),
+            CEILING_FAN: ceiling_fan(),
+            AIR_CLEANER: air_cleaner(),
+            GAS_HEATER: instantaneous_water_heater(),
+            HYBRID_HEATER: hybrid_water_heater(),
+        },
     )
     yield home
     home.close()
@@ -127,17 +159,17 @@ async def until(predicate: Callable[[], bool], seconds: float = 10.0) -> None:
 
 
 async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    """Set the entry up and wait until both nodes are discovered and polled once."""
+    """Set the entry up and wait until every node is discovered and polled once."""
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
-    await until(lambda: len(entry.runtime_data.coordinators) == 5)
+    await until(lambda: len(entry.runtime_data.coordinators) == OBJECTS)
     await until(lambda: all(c.data for c in entry.runtime_data.coordinators.values()))
     await hass.async_block_till_done()
 
 
 @pytest.fixture
 async def loaded(hass: HomeAssistant, lan: Lan) -> AsyncIterator[MockConfigEntry]:
-    """The entry, set up, with both nodes discovered and polled once; unloaded at the end."""
+    """The entry, set up, with every node discovered and polled once; unloaded at the end."""
     entry = appliances_entry(lan)
     await set_up(hass, entry)
     yield entry

@@ -18,7 +18,7 @@ from custom_components.denki.const import (
     DOMAIN,
 )
 
-from .conftest import INTERFACE, LIVING, OUTSIDE, Lan, appliances_entry, until
+from .conftest import INTERFACE, LIVING, NODES, OBJECTS, OUTSIDE, Lan, appliances_entry, until
 
 
 async def _form(hass: HomeAssistant) -> str:
@@ -42,7 +42,7 @@ async def test_discovery_lists_the_nodes_and_creates_the_entry(
     assert result["step_id"] == "appliances_found"
     placeholders = result["description_placeholders"]
     assert placeholders is not None
-    assert placeholders["count"] == "2"
+    assert placeholders["count"] == str(NODES)
     assert f"{LIVING}: Home air conditioner" in placeholders["nodes"]
     assert OUTSIDE in placeholders["nodes"]
     result = await hass.config_entries.flow.async_configure(flow_id, {})
@@ -57,7 +57,7 @@ async def test_discovery_lists_the_nodes_and_creates_the_entry(
     entry = result["result"]
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED, entry.reason
-    await until(lambda: len(entry.runtime_data.coordinators) == 5)
+    await until(lambda: len(entry.runtime_data.coordinators) == OBJECTS)
     await hass.config_entries.async_unload(entry.entry_id)
 
 
@@ -119,6 +119,6 @@ async def test_options_set_the_poll_interval_and_the_classes_to_control(
     assert loaded.options == {CONF_POLL_SECONDS: 120, CONF_SETTABLE_CLASSES: ["0130", "026f"]}
     await hass.async_block_till_done()
     assert loaded.state is ConfigEntryState.LOADED
-    await until(lambda: len(loaded.runtime_data.coordinators) == 5)
+    await until(lambda: len(loaded.runtime_data.coordinators) == OBJECTS)
     coordinator = next(iter(loaded.runtime_data.coordinators.values()))
     assert coordinator.config_entry.options[CONF_POLL_SECONDS] == 120

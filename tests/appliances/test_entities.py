@@ -37,7 +37,18 @@ from custom_components.denki.const import CONF_NODE_ID, CONF_SETTABLE_CLASSES, D
 from custom_components.denki.kinds import KIND_HANDLERS
 from custom_components.denki.lib.echonet import CONTROLLER as EOJ_CONTROLLER, ESV, Frame, Property
 
-from .conftest import AIRCON, BATTERY, LIVING, OUTSIDE, Lan, appliances_entry, set_up, until
+from .conftest import (
+    AIRCON,
+    BATTERY,
+    LIVING,
+    NODES,
+    OBJECTS,
+    OUTSIDE,
+    Lan,
+    appliances_entry,
+    set_up,
+    until,
+)
 
 
 def _entity(entity_registry: er.EntityRegistry, platform: str, unique_suffix: str) -> str:
@@ -52,7 +63,10 @@ def _entity(entity_registry: er.EntityRegistry, platform: str, unique_suffix: st
     [
         Platform.BINARY_SENSOR,
         Platform.CLIMATE,
+        Platform.COVER,
+        Platform.FAN,
         Platform.LIGHT,
+        Platform.LOCK,
         Platform.NUMBER,
         Platform.SELECT,
         Platform.SENSOR,
@@ -85,7 +99,7 @@ async def test_one_device_per_object_named_by_identity(
     hass: HomeAssistant, loaded: MockConfigEntry, device_registry: dr.DeviceRegistry
 ) -> None:
     devices = dr.async_entries_for_config_entry(device_registry, loaded.entry_id)
-    assert len(devices) == 5
+    assert len(devices) == OBJECTS
     aircon = next(d for d in devices if d.model_id == "0x0130")
     assert aircon.serial_number == "AC0001"
     assert aircon.model == "AC-SIM"
@@ -140,7 +154,7 @@ async def test_climate_controls_the_air_conditioner(
 async def test_water_heater_light_and_select(
     hass: HomeAssistant, loaded: MockConfigEntry, lan: Lan, entity_registry: er.EntityRegistry
 ) -> None:
-    heater = _entity(entity_registry, "water_heater", "-water_heater")
+    heater = _entity(entity_registry, "water_heater", "026b01-water_heater")
     state = hass.states.get(heater)
     assert state is not None
     assert state.state == "automatic"
@@ -276,7 +290,7 @@ async def test_a_restart_brings_entities_back_before_the_lan_answers(
     assert await hass.config_entries.async_setup(loaded.entry_id)
     await hass.async_block_till_done()
     # Known from storage: the coordinators exist at once, with the same entity.
-    assert len(loaded.runtime_data.coordinators) == 5
+    assert len(loaded.runtime_data.coordinators) == OBJECTS
     assert hass.states.get(climate) is not None
     assert _entity(entity_registry, "climate", "-climate") == climate
 
@@ -298,7 +312,7 @@ async def test_diagnostics_show_maps_capacity_and_counters_without_our_node_id(
     assert diagnostics["learned_capacity"] == {coordinator.key: 4}
     assert diagnostics["counters"]["malformed"] == 0
     assert {"spoofed", "unmatched", "unknown_set_requests"} <= set(diagnostics["counters"])
-    assert len(diagnostics["nodes"]) == 2
+    assert len(diagnostics["nodes"]) == NODES
     aircon = diagnostics["objects"][coordinator.key]
     assert aircon["last_update_success"] is True
     assert aircon["data"]["0xB0"] == "42"
