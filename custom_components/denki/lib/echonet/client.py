@@ -68,9 +68,17 @@ def _ipv4(address: str) -> str:
     return str(ipaddress.IPv4Address(address))
 
 
+_TOLERATED: dict[ESV, frozenset[ESV]] = {ESV.SETC: frozenset({ESV.SETI_SNA})}
+"""Answers of the wrong family taken all the same: some stacks (uecho, for one) refuse
+every Set with SetI_SNA. The TID and the object still match, and the frame says the
+same thing a SetC_SNA would; dropping it would make the client send the Set again."""
+
+
 def _answers(request: Frame, answer: Frame) -> bool:
     """Whether `answer` is the kind of answer `request` calls for, from the object asked."""
-    if answer.esv not in RESPONSES[request.esv]:
+    if answer.esv not in RESPONSES[request.esv] and answer.esv not in _TOLERATED.get(
+        request.esv, ()
+    ):
         return False
     asked = request.deoj
     if asked.instance == 0:
