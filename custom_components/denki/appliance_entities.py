@@ -11,11 +11,11 @@ left to it. Only properties whose role is the device's main function are
 enabled by default; settings, status and specifications are there to enable.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+import re
 
 from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
 from homeassistant.const import (
-    CONCENTRATION_PARTS_PER_MILLION,
     LIGHT_LUX,
     PERCENTAGE,
     EntityCategory,
@@ -24,12 +24,13 @@ from homeassistant.const import (
     UnitOfElectricPotential,
     UnitOfEnergy,
     UnitOfPower,
+    UnitOfRatio,
     UnitOfTemperature,
     UnitOfTime,
     UnitOfVolume,
 )
 
-from .lib.echonet.classes import DataType, PropertySpec, Role, property_spec
+from .lib.echonet.classes import DataType, PropertySpec, Role, class_spec, property_spec
 from .lib.echonet.nodes import ObjectInfo
 
 # Properties that describe the object rather than measure anything: they go to the
@@ -81,7 +82,7 @@ _UNITS: dict[str, tuple[SensorDeviceClass | None, str]] = {
     "m3": (SensorDeviceClass.VOLUME, UnitOfVolume.CUBIC_METERS),
     "m³": (SensorDeviceClass.VOLUME, UnitOfVolume.CUBIC_METERS),
     "lx": (SensorDeviceClass.ILLUMINANCE, LIGHT_LUX),
-    "ppm": (SensorDeviceClass.CO2, CONCENTRATION_PARTS_PER_MILLION),
+    "ppm": (SensorDeviceClass.CO2, UnitOfRatio.PARTS_PER_MILLION),
     "%": (None, PERCENTAGE),
     "%RH": (SensorDeviceClass.HUMIDITY, PERCENTAGE),
     "second": (SensorDeviceClass.DURATION, UnitOfTime.SECONDS),
@@ -89,6 +90,10 @@ _UNITS: dict[str, tuple[SensorDeviceClass | None, str]] = {
     "hour": (SensorDeviceClass.DURATION, UnitOfTime.HOURS),
     "day": (SensorDeviceClass.DURATION, UnitOfTime.DAYS),
 }
+
+
+UNKNOWN_PROPERTY = "unknown_property"
+"""The translation key of a property the class data does not know: "EPC 0xNN"."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +108,8 @@ class PlannedEntity:
     device_class: SensorDeviceClass | None = None
     unit: str | None = None
     state_class: SensorStateClass | None = None
+    translation_key: str = UNKNOWN_PROPERTY
+    """Its name (and enum states) in Home Assistant's translations; see `translation_key`."""
 
     @property
     def key(self) -> str:
@@ -116,11 +123,43 @@ class PlannedEntity:
             raise ValueError(f"EPC 0x{self.epc:02X} has no class data")
         return self.spec
 
-    def name(self, language: str) -> str:
-        """Its name in the user's language, from the class data (or the EPC)."""
-        if self.spec is None:
-            return f"EPC 0x{self.epc:02X}"
-        return self.spec.ja if language.startswith("ja") else self.spec.en
+    @property
+    def translation_placeholders(self) -> dict[str, str]:
+        """The EPC, which the name of a property the data does not know shows."""
+        return {"epc": f"0x{self.epc:02X}"}
+
+    @property
+    def options(self) -> list[str]:
+        """The states of an enum property, as translation-safe keys, in the data's order."""
+        return [state_key(value.key) for value in self.known_spec.value.enum]
+
+    def raw_key(self, option: str) -> str:
+        """The class data's key of the state `option` (a key from `options`)."""
+        for value in self.known_spec.value.enum:
+            if state_key(value.key) == option:
+                return value.key
+        raise ValueError(f"EPC 0x{self.epc:02X} has no state {option!r}")
+
+
+def translation_key(class_id: int, epc: int) -> str:
+    """The translation key of property `epc` as class `class_id` has it.
+
+    A class's own property is keyed by class and EPC ("c0130_b0"), since the
+    same EPC means different things in different classes; a property of the
+    device super class, which every class shares, by EPC alone ("super_80").
+    """
+    spec = class_spec(class_id)
+    if spec is not None and epc in spec.properties:
+        return f"c{class_id:04x}_{epc:02x}"
+    if property_spec(class_id, epc) is not None:
+        return f"super_{epc:02x}"
+    return UNKNOWN_PROPERTY
+
+
+def state_key(key: str) -> str:
+    """A class data enum key as Home Assistant wants state keys: lower snake case."""
+    snake = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", key).lower()
+    return re.sub(r"[^a-z0-9_]+", "_", snake).strip("_")
 
 
 def is_on_off(spec: PropertySpec) -> bool:
@@ -179,6 +218,11 @@ def plan_one(class_id: int, epc: int, settable: bool) -> PlannedEntity:
     spec = property_spec(class_id, epc)
     if spec is None:
         return PlannedEntity(Platform.SENSOR, epc, None, False, EntityCategory.DIAGNOSTIC)
+    planned = _plan_known(class_id, epc, spec, settable)
+    return replace(planned, translation_key=translation_key(class_id, epc))
+
+
+def _plan_known(class_id: int, epc: int, spec: PropertySpec, settable: bool) -> PlannedEntity:
     value_type = spec.value.type
     enabled = _enabled(spec, epc)
     category = _category(spec, settable)

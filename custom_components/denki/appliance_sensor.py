@@ -8,7 +8,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .appliance_entities import PlannedEntity, plan
+from .appliance_entities import PlannedEntity, plan, state_key
 from .appliances import AppliancesConfigEntry, ObjectCoordinator
 from .appliances_entry import async_setup_appliance_platform
 from .entity import ApplianceEntity
@@ -40,14 +40,14 @@ class ApplianceSensor(ApplianceEntity, SensorEntity):
         """Show property `planned.epc`."""
         super().__init__(coordinator, planned.key, (planned.epc,))
         self._epc = planned.epc
-        self._attr_name = planned.name(self._language)
+        self.name_from(planned)
         self._attr_entity_registry_enabled_default = planned.enabled
         self._attr_entity_category = planned.category
         self._attr_device_class = planned.device_class
         self._attr_native_unit_of_measurement = planned.unit
         self._attr_state_class = planned.state_class
         if planned.device_class is SensorDeviceClass.ENUM and planned.spec is not None:
-            self._attr_options = [value.key for value in planned.spec.value.enum]
+            self._attr_options = planned.options
 
     @property
     def native_value(self) -> StateType | date | datetime:
@@ -64,7 +64,7 @@ class ApplianceSensor(ApplianceEntity, SensorEntity):
             return decoded.hex
         value = decoded.value
         if decoded.enum is not None:
-            return decoded.enum.key
+            return state_key(decoded.enum.key)
         if isinstance(value, bool):
             return str(value)
         if isinstance(value, int | float | str):

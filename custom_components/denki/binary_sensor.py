@@ -39,7 +39,7 @@ class ApplianceBinarySensor(ApplianceEntity, BinarySensorEntity):
         """Show property `planned.epc`."""
         super().__init__(coordinator, planned.key, (planned.epc,))
         self._epc = planned.epc
-        self._attr_name = planned.name(self._language)
+        self.name_from(planned)
         self._attr_entity_registry_enabled_default = planned.enabled
         self._attr_entity_category = planned.category
         if planned.epc == EPC_FAULT_STATUS:

@@ -6,6 +6,7 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
+from .appliance_entities import PlannedEntity
 from .appliances import ObjectCoordinator, class_name
 from .const import DOMAIN
 from .coordinator import MeterCoordinator
@@ -60,6 +61,11 @@ class ApplianceEntity(CoordinatorEntity[ObjectCoordinator]):
             serial_number=info.serial_number,
             sw_version=f"Release {info.release}" if info.release else None,
         )
+
+    def name_from(self, planned: PlannedEntity) -> None:
+        """Name a generated entity from Home Assistant's translations of the class data."""
+        self._attr_translation_key = planned.translation_key
+        self._attr_translation_placeholders = planned.translation_placeholders
 
     async def async_added_to_hass(self) -> None:
         """Start polling this entity's properties."""

@@ -43,7 +43,7 @@ class ApplianceNumber(ApplianceEntity, NumberEntity):
         super().__init__(coordinator, planned.key, (planned.epc,))
         spec = planned.known_spec
         self._epc = planned.epc
-        self._attr_name = planned.name(self._language)
+        self.name_from(planned)
         self._attr_entity_registry_enabled_default = planned.enabled
         self._attr_entity_category = planned.category
         value = spec.value

@@ -5,7 +5,7 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .appliance_entities import PlannedEntity, plan
+from .appliance_entities import PlannedEntity, plan, state_key
 from .appliances import AppliancesConfigEntry, ObjectCoordinator
 from .appliances_entry import async_setup_appliance_platform
 from .entity import ApplianceEntity
@@ -31,16 +31,17 @@ async def async_setup_entry(
 
 
 class ApplianceSelect(ApplianceEntity, SelectEntity):
-    """A settable enum property; options are the class data's stable keys."""
+    """A settable enum property; options are the class data's keys in snake case, translated."""
 
     def __init__(self, coordinator: ObjectCoordinator, planned: PlannedEntity) -> None:
         """Offer the states of property `planned.epc`."""
         super().__init__(coordinator, planned.key, (planned.epc,))
         self._epc = planned.epc
-        self._attr_name = planned.name(self._language)
+        self.name_from(planned)
         self._attr_entity_registry_enabled_default = planned.enabled
         self._attr_entity_category = planned.category
-        self._attr_options = [value.key for value in planned.known_spec.value.enum]
+        self._planned = planned
+        self._attr_options = planned.options
 
     @property
     def current_option(self) -> str | None:
@@ -48,8 +49,8 @@ class ApplianceSelect(ApplianceEntity, SelectEntity):
         decoded = self.decoded(self._epc)
         if decoded is None or decoded.enum is None:
             return None
-        return decoded.enum.key
+        return state_key(decoded.enum.key)
 
     async def async_select_option(self, option: str) -> None:
         """Set the chosen state."""
-        await self.async_set_values({self._epc: option})
+        await self.async_set_values({self._epc: self._planned.raw_key(option)})

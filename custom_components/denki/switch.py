@@ -40,7 +40,7 @@ class ApplianceSwitch(ApplianceEntity, SwitchEntity):
         """Switch property `planned.epc` between its two codes."""
         super().__init__(coordinator, planned.key, (planned.epc,))
         self._epc = planned.epc
-        self._attr_name = planned.name(self._language)
+        self.name_from(planned)
         self._attr_entity_registry_enabled_default = planned.enabled
         self._attr_entity_category = planned.category
         self._on = on_code(planned.known_spec)
