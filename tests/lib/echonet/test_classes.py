@@ -167,3 +167,15 @@ def test_names_agree_with_pychonet_where_both_know_the_property() -> None:
             agreed += bool(words & set(ours.en.lower().replace("-", " ").split()))
     assert compared > 300
     assert agreed / compared > 0.8
+
+
+def test_a_single_phase_meter_reports_no_t_phase_current() -> None:
+    """0x7FFE in 0xE8's T phase means single-phase two-wire (Appendix, 0x0288), not a range error."""
+    decoded = decode_value(0x0288, 0xE8, bytes.fromhex("00147FFE"))
+    assert decoded.value == {
+        "measured_instantaneous_currents_r_phase": pytest.approx(2.0),
+        "measured_instantaneous_currents_t_phase": None,
+    }
+    assert encode_value(0x0288, 0xE8, decoded.value) == bytes.fromhex("00147FFE")
+    three_wire = decode_value(0x0288, 0xE8, bytes.fromhex("0014FFF0"))
+    assert three_wire.value["measured_instantaneous_currents_t_phase"] == pytest.approx(-1.6)  # type: ignore[index]

@@ -10,6 +10,10 @@
   gives them the same open/close properties as the electric rain sliding
   door/shutter (0x0263, which pyhems has); each is that class's layout
   under its own name until pyhems carries them.
+- The low-voltage smart meter's measured instantaneous currents (0x0288,
+  0xE8): the Appendix sets the T phase to 0x7FFE on a single-phase two-wire
+  service, a code pyhems' range (-32767 to 32765) refuses, which left the
+  whole property undecodable on most Japanese homes' meters.
 """
 
 from dataclasses import replace
@@ -19,6 +23,8 @@ from .spec import (
     ClassSpec,
     PropertySpec,
     Role,
+    SpecialKind,
+    SpecialValue,
     array,
     cls,
     date,
@@ -181,3 +187,29 @@ def with_descriptive(super_class: ClassSpec) -> ClassSpec:
     extra = tuple(replace(spec, role=Role.SPECIFICATION) for spec in extra)
     merged = tuple(sorted((*super_class.own_properties, *extra), key=lambda spec: spec.epc))
     return replace(super_class, own_properties=merged)
+
+
+LOW_VOLTAGE_METER: Final = 0x0288
+EPC_CURRENTS: Final = 0xE8
+SINGLE_PHASE_T: Final = SpecialValue(
+    0x7FFE,
+    "not_applicable",
+    "Not applicable (single-phase two-wire)",
+    "該当なし（単相2線式）",
+    SpecialKind.NO_DATA,
+)
+
+
+def with_single_phase_currents(meter: ClassSpec) -> ClassSpec:
+    """The meter with 0x7FFE, "single-phase two-wire", allowed in the T phase of 0xE8."""
+    currents = meter.properties.get(EPC_CURRENTS)
+    if currents is None or len(currents.value.fields) != 2:
+        return meter
+    r_phase, t_phase = currents.value.fields
+    if t_phase.value.special_by_raw(SINGLE_PHASE_T.raw) is not None:
+        return meter
+    t_value = replace(t_phase.value, special=(*t_phase.value.special, SINGLE_PHASE_T))
+    value = replace(currents.value, fields=(r_phase, replace(t_phase, value=t_value)))
+    fixed = replace(currents, value=value)
+    own = tuple(fixed if spec.epc == EPC_CURRENTS else spec for spec in meter.own_properties)
+    return replace(meter, own_properties=own)

@@ -1,11 +1,17 @@
 """Lookups over the class data: a class by its id, a property by class and EPC."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Final
 
 from .from_pyhems import SUPER_CLASS_ID, build
-from .overlay import NODE_PROFILE, openings, with_descriptive
+from .overlay import (
+    LOW_VOLTAGE_METER,
+    NODE_PROFILE,
+    openings,
+    with_descriptive,
+    with_single_phase_currents,
+)
 from .spec import ClassSpec, PropertySpec
 
 RAIN_SHUTTER = 0x0263
@@ -21,9 +27,11 @@ def _index(classes: list[ClassSpec]) -> Mapping[int, ClassSpec]:
 
 
 def _all() -> list[ClassSpec]:
-    built = [
-        with_descriptive(spec) if spec.class_id == SUPER_CLASS_ID else spec for spec in build()
-    ]
+    fixes: dict[int, Callable[[ClassSpec], ClassSpec]] = {
+        SUPER_CLASS_ID: with_descriptive,
+        LOW_VOLTAGE_METER: with_single_phase_currents,
+    }
+    built = [fixes[spec.class_id](spec) if spec.class_id in fixes else spec for spec in build()]
     known = {spec.class_id for spec in built}
     rain_shutter = next(spec for spec in built if spec.class_id == RAIN_SHUTTER)
     extra = [spec for spec in openings(rain_shutter) if spec.class_id not in known]
