@@ -30,6 +30,7 @@ from .const import (
     DOMAIN,
     FAST_POLL_SECONDS,
     LOGGER,
+    SECURITY_CLASSES,
     SETTABLE_BY_DEFAULT,
     SILENT_REPAIR_MINUTES,
 )
@@ -211,6 +212,14 @@ class ObjectCoordinator(DataUpdateCoordinator[dict[int, bytes]]):
             )
         self.heard()
         self.missing = result.missing
+        if self.data is not None:
+            self._watch_settings(
+                {
+                    epc
+                    for epc, edt in result.values.items()
+                    if epc in self.data and self.data[epc] != edt
+                }
+            )
         return {**(self.data or {}), **result.values}
 
     @callback
@@ -257,7 +266,13 @@ class ObjectCoordinator(DataUpdateCoordinator[dict[int, bytes]]):
         self.async_update_listeners()
 
     def _watch_settings(self, changed: set[int]) -> None:
-        """Fire an event when a setting changes while Home Assistant did not ask for it."""
+        """Report a setting that changed while Home Assistant did not ask for it.
+
+        Seen in a notification or a poll. Every class fires an event (a remote
+        control in a person's hand is the usual cause); a lock, door, window,
+        gate or shutter also raises a repair issue, since that is how an
+        intrusion would show.
+        """
         settings = changed & self.info.set_map
         if not settings:
             return
@@ -265,13 +280,42 @@ class ObjectCoordinator(DataUpdateCoordinator[dict[int, bytes]]):
         if asked is not None and time.monotonic() - asked < 30:
             return
         self.hub.unexpected += 1
+        class_id = self.info.eoj.class_id
         self.hass.bus.async_fire(
             f"{DOMAIN}_appliance_changed",
             {
                 "object": self.key,
                 "address": self.node.address,
-                "class": f"0x{self.info.eoj.class_id:04X}",
+                "class": f"0x{class_id:04X}",
                 "epcs": [f"0x{epc:02X}" for epc in sorted(settings)],
+            },
+        )
+        if class_id not in SECURITY_CLASSES:
+            return
+        language = self.hass.config.language
+        names = []
+        for epc in sorted(settings):
+            spec = property_spec(class_id, epc)
+            name = f"0x{epc:02X}" if spec is None else spec.ja if language == "ja" else spec.en
+            names.append(name)
+        LOGGER.warning(
+            "The %s at %s changed %s without a request from Home Assistant",
+            class_name(class_id, "en"),
+            self.node.address,
+            ", ".join(f"0x{epc:02X}" for epc in sorted(settings)),
+        )
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            f"settings_changed_{self.key}",
+            is_fixable=True,
+            is_persistent=True,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="settings_changed",
+            translation_placeholders={
+                "device": class_name(class_id, language),
+                "address": self.node.address,
+                "properties": ", ".join(names),
             },
         )
 

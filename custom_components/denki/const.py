@@ -75,3 +75,7 @@ Locks, doors, gates, windows and shutters (0x0260-0x0266, 0x026F) move things
 people can be hurt by or locked out by: they are read-only until enabled in
 the options, as is every class not listed here.
 """
+
+SECURITY_CLASSES: Final = frozenset({*range(0x0260, 0x0267), 0x026F})
+"""Blinds, shutters, curtains, gates, windows, doors and locks: a change of their settings
+that Home Assistant did not ask for raises a repair issue, not only an event."""

@@ -26,13 +26,15 @@ from homeassistant.const import (
     SERVICE_TURN_OFF,
     SERVICE_UNLOCK,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.denki.const import CONF_SETTABLE_CLASSES
+from custom_components.denki.const import CONF_SETTABLE_CLASSES, DOMAIN
 
 from .conftest import (
     AIR_CLEANER,
@@ -168,3 +170,88 @@ async def test_gas_and_hybrid_water_heaters(
         hass, WATER_HEATER_DOMAIN, SERVICE_SET_OPERATION_MODE, hybrid, operation_mode="manual_stop"
     )
     assert node.objects[HYBRID_HEATER][0xB0] == b"\x43"
+
+
+async def _acknowledge(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, issue_id: str
+) -> None:
+    """Run the issue's repair flow through Home Assistant's HTTP API, as the UI does."""
+    assert await async_setup_component(hass, "repairs", {})
+    client = await hass_client()
+    response = await client.post(
+        "/api/repairs/issues/fix", json={"handler": DOMAIN, "issue_id": issue_id}
+    )
+    assert response.status == 200, await response.text()
+    flow = await response.json()
+    assert flow["step_id"] == "confirm"
+    response = await client.post(f"/api/repairs/issues/fix/{flow['flow_id']}", json={})
+    assert response.status == 200, await response.text()
+    assert (await response.json())["type"] == "create_entry"
+
+
+async def test_a_lock_opened_without_home_assistant_raises_an_alert(  # noqa: PLR0917 - pytest fixtures
+    hass: HomeAssistant,
+    loaded: MockConfigEntry,
+    lan: Lan,
+    issue_registry: ir.IssueRegistry,
+    hass_client: ClientSessionGenerator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    events: list[Event] = []
+    hass.bus.async_listen(f"{DOMAIN}_appliance_changed", events.append)
+    node = lan.nodes[UTILITY]
+    lock = next(c for c in loaded.runtime_data.coordinators.values() if c.info.eoj == LOCK)
+    # Someone unlocks the door with its key pad; the lock announces nothing, a poll finds it.
+    node.objects[LOCK][0xE0] = b"\x42"
+    lock._cycle = 0  # a full cycle
+    await lock.async_refresh()
+    await hass.async_block_till_done()
+    assert [e.data["epcs"] for e in events] == [["0xE0"]]
+    issue_id = f"settings_changed_{lock.key}"
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.is_fixable
+    assert issue.translation_placeholders == {
+        "device": "Electric lock",
+        "address": UTILITY,
+        "properties": "Lock setting 1",
+    }
+    assert caplog.text.count("without a request from Home Assistant") == 1
+    await _acknowledge(hass, hass_client, issue_id)
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_a_fan_changed_by_its_remote_fires_an_event_only(
+    hass: HomeAssistant, loaded: MockConfigEntry, lan: Lan, issue_registry: ir.IssueRegistry
+) -> None:
+    events: list[Event] = []
+    hass.bus.async_listen(f"{DOMAIN}_appliance_changed", events.append)
+    node = lan.nodes[UTILITY]
+    fan = next(c for c in loaded.runtime_data.coordinators.values() if c.info.eoj == CEILING_FAN)
+    node.objects[CEILING_FAN][0xF0] = b"\x35"
+    fan._cycle = 0
+    await fan.async_refresh()
+    await hass.async_block_till_done()
+    assert [e.data["epcs"] for e in events] == [["0xF0"]]
+    assert not [i for i in issue_registry.issues.values() if i.issue_id.startswith("settings_")]
+
+
+async def test_changes_home_assistant_asked_for_raise_nothing(
+    hass: HomeAssistant,
+    lan: Lan,
+    entity_registry: er.EntityRegistry,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    entry = appliances_entry(lan, **{CONF_SETTABLE_CLASSES: ["026F"]})
+    await set_up(hass, entry)
+    events: list[Event] = []
+    hass.bus.async_listen(f"{DOMAIN}_appliance_changed", events.append)
+    lock = _entity(entity_registry, "lock", "026f01-lock")
+    await _call(hass, LOCK_DOMAIN, SERVICE_UNLOCK, lock)
+    coordinator = next(c for c in entry.runtime_data.coordinators.values() if c.info.eoj == LOCK)
+    coordinator._cycle = 0
+    await coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert events == []
+    assert issue_registry.async_get_issue(DOMAIN, f"settings_changed_{coordinator.key}") is None
+    await hass.config_entries.async_unload(entry.entry_id)
