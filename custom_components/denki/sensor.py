@@ -107,6 +107,7 @@ async def async_setup_entry(
         if description.has_fn(coordinator.data)
     ]
     entities.append(LastReadSensor(coordinator))
+    entities.append(LinkQualitySensor(coordinator))
     entities.append(BackfillSensor(coordinator, data.backfill))
     async_add_entities(entities)
 
@@ -147,6 +148,29 @@ class LastReadSensor(MeterEntity, SensorEntity):
     def native_value(self) -> datetime | None:
         """The time of the last successful read."""
         return self.coordinator.link.last_success
+
+
+class LinkQualitySensor(MeterEntity, SensorEntity):
+    """The radio link quality (LQI, 0-255, higher is better) of the meter's last frame.
+
+    Diagnostic and disabled by default, like signal strength elsewhere in Home
+    Assistant. BP35A1-dialect dongles report it only when they scan, so after a
+    join from the cached PAN it stays unknown until the next scan.
+    """
+
+    _attr_translation_key = "link_quality"
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+    _attr_entity_registry_enabled_default = False
+    _attr_state_class = SensorStateClass.MEASUREMENT
+
+    def __init__(self, coordinator: MeterCoordinator) -> None:
+        """One per meter."""
+        super().__init__(coordinator, "link_quality")
+
+    @property
+    def native_value(self) -> int | None:
+        """The last LQI the dongle reported."""
+        return self.coordinator.link.lqi
 
 
 class BackfillSensor(MeterEntity, SensorEntity):

@@ -16,6 +16,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.denki.const import CONF_PAN, DOMAIN
+from custom_components.denki.sensor import LinkQualitySensor
 
 from .conftest import PASSWORD, RBID, Home
 
@@ -147,3 +148,27 @@ async def test_diagnostics_never_hold_the_credentials(
     assert diagnostics["reading"]["power_w"] == home.meter.history.power_w()  # type: ignore[union-attr]
     assert RBID not in caplog.text
     assert PASSWORD not in caplog.text
+
+
+async def test_link_quality_follows_the_meters_frames(
+    hass: HomeAssistant, home: Home, meter_entry: MockConfigEntry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LQI from every ERXUDP on BP35C-dialect dongles; from the scan alone on a BP35A1."""
+    monkeypatch.setattr(LinkQualitySensor, "_attr_entity_registry_enabled_default", True)
+    quality = "sensor.smart_meter_link_quality_lqi"
+    assert await hass.config_entries.async_setup(meter_entry.entry_id)
+    await hass.async_block_till_done()
+    registered = er.async_get(hass).async_get(quality)
+    assert registered is not None
+    assert registered.entity_category == "diagnostic"
+    assert hass.states.get(quality).state == str(0xE1)  # the scan's EPANDESC
+
+    assert await hass.config_entries.async_unload(meter_entry.entry_id)
+    await home.plug_in("bp35c")
+    home.radio.lqi = 0x80
+    assert await hass.config_entries.async_setup(meter_entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(quality).state == str(0x80)  # joined from the cache: an ERXUDP's
+    home.radio.lqi = 0x42
+    await _poll(hass, meter_entry)
+    assert hass.states.get(quality).state == str(0x42)

@@ -85,6 +85,11 @@ class MeterLink:
         """The current session, for counters; None before the first join."""
         return self._session
 
+    @property
+    def lqi(self) -> int | None:
+        """The radio link quality (LQI, 0-255) to the meter, when the dongle reports it."""
+        return None if self._session is None else self._session.lqi
+
     async def ensure(self) -> LowVoltageMeter:
         """The meter, after climbing one rung of the recovery ladder if needed."""
         if self._meter is not None and self._session is not None and self._session.connected:

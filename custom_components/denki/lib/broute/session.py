@@ -137,6 +137,9 @@ class BRouteSession:
         self._waiters: list[tuple[Matcher, asyncio.Future[bytes]]] = []
         self.notifications: asyncio.Queue[bytes] = asyncio.Queue(maxsize=256)
         self.dropped = 0
+        self.lqi: int | None = None
+        """The link quality (LQI, 0-255) of the meter's last frame, or of its scan answer;
+        the BP35A1 dialect reports it only in the scan."""
 
     @property
     def connected(self) -> bool:
@@ -207,6 +210,7 @@ class BRouteSession:
                     _LOGGER.debug("Active scan at duration %s did not finish", duration)
                 if found:
                     best = max(found, key=lambda pan: pan.lqi)
+                    self.lqi = best.lqi
                     _LOGGER.debug("Found the meter's PAN on channel %X", best.channel)
                     return PanInfo(best.channel, best.pan_id, best.mac)
         finally:
@@ -281,6 +285,8 @@ class BRouteSession:
         ):
             self.dropped += 1
             return
+        if datagram.lqi is not None:
+            self.lqi = datagram.lqi
         for matcher, future in self._waiters:
             if not future.done() and matcher(datagram.data):
                 future.set_result(datagram.data)
