@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+import time
+from typing import TYPE_CHECKING, Final
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
-from .const import CONF_PAN, DOMAIN, LOGGER, METER_POLL_SECONDS
+from .const import CONF_PAN, DOMAIN, LOGGER, METER_POLL_SECONDS, SILENT_REPAIR_MINUTES
 from .lib.broute.errors import (
     AuthenticationError,
     DongleDisconnectedError,
@@ -26,6 +28,9 @@ from .lib.echonet import EchonetError
 
 if TYPE_CHECKING:
     from .meter_statistics import MeterBackfill
+
+REPAIR_KINDS: Final = {"dongle_missing": "meter_silent", "meter_silent": "dongle_missing"}
+"""The meter's repair issues, each with the other, which it replaces."""
 
 
 @dataclass
@@ -73,6 +78,7 @@ class MeterCoordinator(DataUpdateCoordinator[LiveReading]):
             update_interval=timedelta(seconds=METER_POLL_SECONDS),
         )
         self.link = link
+        self._failing_since: float | None = None
 
     async def _async_setup(self) -> None:
         """Join the meter once before the first poll."""
@@ -99,6 +105,41 @@ class MeterCoordinator(DataUpdateCoordinator[LiveReading]):
         try:
             reading = await self.link.read_live(dt_util.utcnow)
         except (DongleError, MeterValueError, EchonetError) as err:
+            self._failing(err)
             raise meter_error(err) from err
         self._remember_pan()
+        self._failing_since = None
+        for kind in REPAIR_KINDS:
+            ir.async_delete_issue(self.hass, DOMAIN, f"{kind}_{self.config_entry.entry_id}")
         return reading
+
+    def _failing(self, err: Exception) -> None:
+        """After SILENT_REPAIR_MINUTES without a reading, say why in a repair issue.
+
+        A missing dongle and a silent meter call for different checks (a USB
+        plug; the meter's radio, or the B-route service itself), so they are
+        two issues; a credentials failure has its own re-authentication flow.
+        """
+        if isinstance(err, AuthenticationError):
+            return
+        now = time.monotonic()
+        if self._failing_since is None:
+            self._failing_since = now
+            return
+        if now - self._failing_since < SILENT_REPAIR_MINUTES * 60:
+            return
+        kind = "dongle_missing" if isinstance(err, DongleDisconnectedError) else "meter_silent"
+        entry_id = self.config_entry.entry_id
+        ir.async_delete_issue(self.hass, DOMAIN, f"{REPAIR_KINDS[kind]}_{entry_id}")
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            f"{kind}_{entry_id}",
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key=kind,
+            translation_placeholders={
+                "port": self.link.port,
+                "minutes": str(SILENT_REPAIR_MINUTES),
+            },
+        )

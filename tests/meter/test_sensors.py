@@ -3,11 +3,12 @@
 import asyncio
 from datetime import timedelta
 import logging
+import time
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
@@ -172,3 +173,41 @@ async def test_link_quality_follows_the_meters_frames(
     home.radio.lqi = 0x42
     await _poll(hass, meter_entry)
     assert hass.states.get(quality).state == str(0x42)
+
+
+async def test_a_long_outage_raises_a_repair_issue_that_says_why(
+    hass: HomeAssistant, home: Home, meter_entry: MockConfigEntry
+) -> None:
+    assert await hass.config_entries.async_setup(meter_entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator = meter_entry.runtime_data.coordinator
+    registry = ir.async_get(hass)
+    missing = f"dongle_missing_{meter_entry.entry_id}"
+    silent = f"meter_silent_{meter_entry.entry_id}"
+
+    home.unplug()
+    await asyncio.sleep(0.1)
+    await _poll(hass, meter_entry)
+    assert registry.async_get_issue(DOMAIN, missing) is None  # a short outage is not an issue
+    coordinator._failing_since = time.monotonic() - 31 * 60  # half an hour later
+    await _poll(hass, meter_entry)
+    issue = registry.async_get_issue(DOMAIN, missing)
+    assert issue is not None
+    assert issue.translation_placeholders == {"port": str(home.path), "minutes": "30"}
+
+    await home.plug_in()
+    meter_entry.runtime_data.link.request_timeout = 0.2
+    home.dongle.model.silent = True  # the dongle is back; the meter's radio is not
+    await _poll(hass, meter_entry)
+    coordinator._failing_since = time.monotonic() - 31 * 60
+    await _poll(hass, meter_entry)
+    assert registry.async_get_issue(DOMAIN, missing) is None
+    assert registry.async_get_issue(DOMAIN, silent) is not None
+
+    home.dongle.model.silent = False
+    for _ in range(4):  # the recovery ladder: rejoin, then read
+        await _poll(hass, meter_entry)
+        if hass.states.get(POWER).state != STATE_UNAVAILABLE:
+            break
+    assert hass.states.get(POWER).state != STATE_UNAVAILABLE
+    assert registry.async_get_issue(DOMAIN, silent) is None
