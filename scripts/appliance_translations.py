@@ -27,6 +27,8 @@ from custom_components.denki.appliance_entities import (
     META_EPCS,
     UNKNOWN_PROPERTY,
     PlannedEntity,
+    numeric_fields,
+    plan_fields,
     plan_one,
     state_key,
 )
@@ -38,7 +40,7 @@ FILES = {
     ROOT / "translations" / "en.json": "en",
     ROOT / "translations" / "ja.json": "ja",
 }
-GENERATED = re.compile(rf"^(c[0-9a-f]{{4}}_[0-9a-f]{{2}}|super_[0-9a-f]{{2}}|{UNKNOWN_PROPERTY})$")
+GENERATED = re.compile(rf"^(c[0-9a-f]{{4}}_[0-9a-f]{{2}}(_[0-9])?|super_[0-9a-f]{{2}}|{UNKNOWN_PROPERTY})$")
 UNKNOWN_NAMES = {"en": "Unknown property {epc}", "ja": "不明なプロパティ {epc}"}
 _NODE_PROFILE = 0x0EF0
 
@@ -51,7 +53,8 @@ def _text(text: str, fallback: str) -> str:
 
 def _entry(planned: PlannedEntity, language: str) -> dict[str, Any]:
     spec = planned.known_spec
-    entry: dict[str, Any] = {"name": _text(spec.ja if language == "ja" else spec.en, spec.key)}
+    named: Any = spec if planned.field is None else spec.value.fields[planned.field]
+    entry: dict[str, Any] = {"name": _text(named.ja if language == "ja" else named.en, named.key)}
     if planned.platform is Platform.SELECT or planned.device_class is SensorDeviceClass.ENUM:
         states: dict[str, str] = {}
         for value in spec.value.enum:
@@ -77,8 +80,11 @@ def generated(language: str) -> dict[str, dict[str, Any]]:
         for epc in sorted(epcs):
             if property_spec(class_id, epc) is None:
                 continue
-            for settable in (False, True):
-                planned = plan_one(class_id, epc, settable)
+            spec = property_spec(class_id, epc)
+            variants = [plan_one(class_id, epc, settable) for settable in (False, True)]
+            if spec is not None and numeric_fields(spec):
+                variants += plan_fields(class_id, epc, spec, ())
+            for planned in variants:
                 out.setdefault(str(planned.platform), {})[planned.translation_key] = _entry(
                     planned, language
                 )

@@ -215,6 +215,30 @@ def hybrid_water_heater(serial: str = "HW0001") -> DeviceObject:
     )
 
 
+def distribution_board(serial: str = "DB0001") -> DeviceObject:
+    """Distribution board metering (0x0287) with two circuits, cumulative energy in 0.1 kWh."""
+
+    def channel(energy: int, r_phase: int, t_phase: int) -> bytes:
+        return (
+            energy.to_bytes(4) + r_phase.to_bytes(2, signed=True) + t_phase.to_bytes(2, signed=True)
+        )
+
+    return device_object(
+        {
+            0xB1: bytes((2,)),  # measurement channels (simplex)
+            0xC0: (123_456).to_bytes(4),  # cumulative, normal direction: 12 345.6 kWh
+            0xC1: (789).to_bytes(4),  # cumulative, reverse direction: 78.9 kWh
+            0xC2: b"\x01",  # unit: 0.1 kWh
+            0xC6: (2100).to_bytes(4, signed=True),  # instantaneous power W
+            0xC7: (100).to_bytes(2, signed=True) + (80).to_bytes(2, signed=True),  # 10.0 A, 8.0 A
+            0xD0: channel(4567, 52, 0),  # circuit 1 (kitchen): 456.7 kWh, 5.2 A
+            0xD1: channel(1234, 0, 31),  # circuit 2 (air conditioner): 123.4 kWh, 3.1 A
+        },
+        serial=serial,
+        product="DB-SIM",
+    )
+
+
 def home_node(
     identity: bytes, objects: Mapping[EOJ, DeviceObject]
 ) -> tuple[dict[EOJ, dict[int, bytes]], frozenset[int]]:

@@ -62,7 +62,7 @@ def test_english_is_strings_json() -> None:
     assert _load(COMPONENT / "translations" / "en.json") == _load(STRINGS)
 
 
-GENERATED = re.compile(r"^entity\.[a-z_]+\.(c[0-9a-f]{4}_[0-9a-f]{2}|super_[0-9a-f]{2})\.")
+GENERATED = re.compile(r"^entity\.[a-z_]+\.(c[0-9a-f]{4}_[0-9a-f]{2}(_[0-9])?|super_[0-9a-f]{2})\.")
 """Appliance entries generated from the class data's own Japanese column, where a
 label such as "ON", "LED" or "x0.1" is the Japanese text (tests/appliances/test_translations.py
 checks they are what the class data says)."""

@@ -30,7 +30,7 @@ from homeassistant.const import (
     UnitOfVolume,
 )
 
-from .lib.echonet.classes import DataType, PropertySpec, Role, class_spec, property_spec
+from .lib.echonet.classes import DataType, PropertySpec, Role, ValueSpec, class_spec, property_spec
 from .lib.echonet.nodes import ObjectInfo
 
 # Properties that describe the object rather than measure anything: they go to the
@@ -110,11 +110,15 @@ class PlannedEntity:
     state_class: SensorStateClass | None = None
     translation_key: str = UNKNOWN_PROPERTY
     """Its name (and enum states) in Home Assistant's translations; see `translation_key`."""
+    field: int | None = None
+    """For one number of a property holding several (a circuit's energy and currents), its index."""
+    factors: tuple[int, ...] = ()
+    """Properties whose values multiply this one's (a unit, a coefficient); see UNIT_FACTORS."""
 
     @property
     def key(self) -> str:
-        """The suffix of its unique id: the EPC, stable whatever the data calls it."""
-        return f"{self.epc:02x}"
+        """The suffix of its unique id: the EPC (and field), stable whatever the data calls it."""
+        return f"{self.epc:02x}" if self.field is None else f"{self.epc:02x}_{self.field}"
 
     @property
     def known_spec(self) -> PropertySpec:
@@ -179,20 +183,25 @@ def on_code(spec: PropertySpec) -> int:
 def _sensor_kind(
     spec: PropertySpec,
 ) -> tuple[SensorDeviceClass | None, str | None, SensorStateClass | None]:
-    value = spec.value
+    return _value_kind(spec.value, spec.key, spec.role)
+
+
+def _value_kind(
+    value: ValueSpec, key: str, role: Role
+) -> tuple[SensorDeviceClass | None, str | None, SensorStateClass | None]:
     if value.type is DataType.ENUM:
         return SensorDeviceClass.ENUM, None, None
     if value.type not in (DataType.UNSIGNED, DataType.SIGNED):
         return None, None, None
     device_class, unit = _UNITS.get(value.unit or "", (None, value.unit))
-    if device_class is None and unit == PERCENTAGE and "humidity" in spec.key:
+    if device_class is None and unit == PERCENTAGE and "humidity" in key:
         device_class = SensorDeviceClass.HUMIDITY
-    if device_class is None and unit == PERCENTAGE and "remaining" in spec.key:
+    if device_class is None and unit == PERCENTAGE and "remaining" in key:
         device_class = SensorDeviceClass.BATTERY
-    if spec.role is Role.SPECIFICATION or spec.role is Role.SETTING:
+    if role is Role.SPECIFICATION or role is Role.SETTING:
         return device_class, unit, None
     if device_class is SensorDeviceClass.ENERGY or (
-        device_class is SensorDeviceClass.VOLUME and "cumulative" in spec.key
+        device_class is SensorDeviceClass.VOLUME and "cumulative" in key
     ):
         return device_class, unit, SensorStateClass.TOTAL_INCREASING
     return device_class, unit, SensorStateClass.MEASUREMENT
@@ -256,12 +265,85 @@ def _plan_known(class_id: int, epc: int, spec: PropertySpec, settable: bool) -> 
     )
 
 
+_BOARD_CHANNELS = range(0xD0, 0xF0)
+
+UNIT_FACTORS: dict[int, dict[int, tuple[int, ...]]] = {
+    # Distribution board metering: cumulative energies, the board's and each
+    # circuit's, are in the unit of 0xC2 (1, 0.1, ... 10000 kWh).
+    0x0287: {0xC0: (0xC2,), 0xC1: (0xC2,), **dict.fromkeys(_BOARD_CHANNELS, (0xC2,))},
+    # Low-voltage smart meter on the LAN: coefficient 0xD3 (optional) times unit 0xE1.
+    0x0288: {0xE0: (0xD3, 0xE1), 0xE3: (0xD3, 0xE1)},
+    # Watt-hour meter: unit 0xE2.
+    0x0280: {0xE0: (0xE2,)},
+}
+"""Per class, the numbers (EPC) whose value is only meaningful multiplied by other properties:
+an enum unit by the number its code stands for, a coefficient by its value. For a property of
+several numbers, the first (the energy) is the one multiplied."""
+
+
+def numeric_fields(spec: PropertySpec) -> bool:
+    """Whether a property is several numbers with units (a circuit: energy and currents)."""
+    fields = spec.value.fields
+    return (
+        spec.value.type is DataType.STRUCT
+        and len(fields) > 1
+        and all(
+            f.value.type in (DataType.UNSIGNED, DataType.SIGNED) and f.value.unit for f in fields
+        )
+    )
+
+
+def plan_fields(
+    class_id: int, epc: int, spec: PropertySpec, factors: tuple[int, ...]
+) -> list[PlannedEntity]:
+    """One sensor per number of a property of several, e.g. a circuit's energy and currents.
+
+    A circuit's energy is enabled (the Energy dashboard wants it); its
+    currents are there to enable.
+    """
+    parent = _enabled(spec, epc)
+    kinds = [_value_kind(f.value, f.key, spec.role) for f in spec.value.fields]
+    has_energy = any(kind[0] is SensorDeviceClass.ENERGY for kind in kinds)
+    base = translation_key(class_id, epc)
+    planned = []
+    for index, (device_class, unit, state_class) in enumerate(kinds):
+        secondary = has_energy and device_class is not SensorDeviceClass.ENERGY
+        planned.append(
+            PlannedEntity(
+                Platform.SENSOR,
+                epc,
+                spec,
+                parent and not secondary,
+                _category(spec, settable=False),
+                device_class,
+                unit,
+                state_class,
+                translation_key=f"{base}_{index}",
+                field=index,
+                factors=factors if index == 0 else (),
+            )
+        )
+    return planned
+
+
+def factors_of(class_id: int, epc: int, readable: frozenset[int]) -> tuple[int, ...]:
+    """The unit and coefficient properties `epc` is multiplied by, those the device has."""
+    return tuple(f for f in UNIT_FACTORS.get(class_id, {}).get(epc, ()) if f in readable)
+
+
 def plan(info: ObjectInfo, settable: bool) -> list[PlannedEntity]:
     """Every generic entity of an object, in EPC order."""
     class_id = info.eoj.class_id
     dedicated = DEDICATED.get(class_id, frozenset())
+    planned: list[PlannedEntity] = []
     # A write-only property has no state to show; Get map properties only.
-    return [
-        plan_one(class_id, epc, settable and epc in info.set_map)
-        for epc in sorted(info.get_map - META_EPCS - dedicated)
-    ]
+    for epc in sorted(info.get_map - META_EPCS - dedicated):
+        can_set = settable and epc in info.set_map
+        factors = factors_of(class_id, epc, info.get_map)
+        spec = property_spec(class_id, epc)
+        if spec is not None and not can_set and numeric_fields(spec):
+            planned.extend(plan_fields(class_id, epc, spec, factors))
+            continue
+        one = plan_one(class_id, epc, can_set)
+        planned.append(replace(one, factors=factors) if factors else one)
+    return planned

@@ -1,6 +1,7 @@
 """Sensors of ECHONET Lite appliances, generated from the class data (see appliance_entities)."""
 
 from datetime import date, datetime, time
+from decimal import Decimal
 
 from homeassistant.components.sensor import SensorDeviceClass, SensorEntity
 from homeassistant.const import Platform
@@ -37,9 +38,10 @@ class ApplianceSensor(ApplianceEntity, SensorEntity):
     """A property's value: a number in its unit, an enum state, or (unknown) its bytes."""
 
     def __init__(self, coordinator: ObjectCoordinator, planned: PlannedEntity) -> None:
-        """Show property `planned.epc`."""
-        super().__init__(coordinator, planned.key, (planned.epc,))
+        """Show property `planned.epc` (one number of it, if `planned.field`)."""
+        super().__init__(coordinator, planned.key, (planned.epc, *planned.factors))
         self._epc = planned.epc
+        self._planned = planned
         self.name_from(planned)
         self._attr_entity_registry_enabled_default = planned.enabled
         self._attr_entity_category = planned.category
@@ -62,7 +64,11 @@ class ApplianceSensor(ApplianceEntity, SensorEntity):
             return None
         if not decoded.known:
             return decoded.hex
-        value = decoded.value
+        value: object = decoded.value
+        if self._planned.field is not None:
+            value = self._field(value)
+        if self._planned.factors:
+            return self._scaled(value)
         if decoded.enum is not None:
             return state_key(decoded.enum.key)
         if isinstance(value, bool):
@@ -74,3 +80,29 @@ class ApplianceSensor(ApplianceEntity, SensorEntity):
         if isinstance(value, time):
             return value.isoformat()
         return str(value)[:MAX_STATE_LENGTH]
+
+    def _field(self, value: object) -> object:
+        """The number at the planned field of a decoded struct (None where it has none)."""
+        fields = self._planned.known_spec.value.fields
+        if not isinstance(value, dict) or len(value) != len(fields):
+            return None
+        return list(value.values())[self._planned.field or 0]
+
+    def _scaled(self, value: object) -> float | None:
+        """`value` times its unit and coefficient properties; unknown until they are read."""
+        if not isinstance(value, int | float | Decimal) or isinstance(value, bool):
+            return None
+        result = Decimal(str(value))
+        for epc in self._planned.factors:
+            factor = self.decoded(epc)
+            if factor is None or factor.special is not None:
+                return None
+            if factor.enum is not None:
+                if factor.enum.number is None:
+                    return None
+                result *= factor.enum.number
+            elif isinstance(factor.value, int | float | Decimal):
+                result *= Decimal(str(factor.value))
+            else:
+                return None
+        return float(result)

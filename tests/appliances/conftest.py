@@ -33,6 +33,7 @@ from simulators.echonet_devices import (
     air_cleaner,
     air_conditioner,
     ceiling_fan,
+    distribution_board,
     electric_lock,
     general_lighting,
     home_node,
@@ -61,8 +62,9 @@ CEILING_FAN = EOJ.from_int(0x013A01)
 AIR_CLEANER = EOJ.from_int(0x013501)
 GAS_HEATER = EOJ.from_int(0x027201)
 HYBRID_HEATER = EOJ.from_int(0x02A601)
+BOARD = EOJ.from_int(0x028701)
 NODES = 3
-OBJECTS = 11
+OBJECTS = 12
 """The home's nodes and device objects."""
 
 
@@ -105,7 +107,8 @@ async def lan(socket_enabled: None, monkeypatch: pytest.MonkeyPatch) -> AsyncIte
     """A home of three nodes.
 
     Living room (air conditioner, EcoCute), outside (PV, battery, light) and
-    utility (shutter, lock, ceiling fan, air cleaner, gas and hybrid water heaters).
+    utility (shutter, lock, ceiling fan, air cleaner, gas and hybrid water heaters,
+    distribution board).
     """
     port = free_port()
     monkeypatch.setattr(appliances, "LISTEN_PORT", port)
@@ -128,6 +131,7 @@ async def lan(socket_enabled: None, monkeypatch: pytest.MonkeyPatch) -> AsyncIte
             AIR_CLEANER: air_cleaner(),
             GAS_HEATER: instantaneous_water_heater(),
             HYBRID_HEATER: hybrid_water_heater(),
+            BOARD: distribution_board(),
         },
     )
     yield home

@@ -38,6 +38,7 @@ from custom_components.denki.const import CONF_SETTABLE_CLASSES, DOMAIN
 
 from .conftest import (
     AIR_CLEANER,
+    BOARD,
     CEILING_FAN,
     GAS_HEATER,
     HYBRID_HEATER,
@@ -255,3 +256,31 @@ async def test_changes_home_assistant_asked_for_raise_nothing(
     assert events == []
     assert issue_registry.async_get_issue(DOMAIN, f"settings_changed_{coordinator.key}") is None
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_distribution_board_circuits_are_energy_sensors_in_the_boards_unit(
+    hass: HomeAssistant, loaded: MockConfigEntry, lan: Lan, entity_registry: er.EntityRegistry
+) -> None:
+    """Each circuit's energy (0xD0...) is a kWh sensor for the Energy dashboard, times 0xC2."""
+    circuit = _entity(entity_registry, "sensor", "028701-d0_0")
+    state = hass.states.get(circuit)
+    assert state is not None
+    assert state.state == "456.7"  # 4567 in units of 0.1 kWh
+    assert state.attributes["state_class"] == "total_increasing"
+    assert state.attributes["unit_of_measurement"] == "kWh"
+    registered = entity_registry.async_get(circuit)
+    assert registered is not None
+    assert registered.disabled_by is None
+    current = entity_registry.async_get(_entity(entity_registry, "sensor", "028701-d0_1"))
+    assert current is not None
+    assert current.disabled_by is er.RegistryEntryDisabler.INTEGRATION  # there to enable
+
+    node = lan.nodes[UTILITY]
+    node.objects[BOARD][0xC2] = b"\x02"  # the board now counts in 0.01 kWh
+    coordinator = next(c for c in loaded.runtime_data.coordinators.values() if c.info.eoj == BOARD)
+    coordinator._cycle = 0
+    await coordinator.async_refresh()
+    assert hass.states.get(circuit).state == "45.67"  # type: ignore[union-attr]
+    whole = hass.states.get(_entity(entity_registry, "sensor", "028701-c0"))
+    assert whole is not None
+    assert whole.state == "1234.56"
