@@ -40,7 +40,9 @@ FILES = {
     ROOT / "translations" / "en.json": "en",
     ROOT / "translations" / "ja.json": "ja",
 }
-GENERATED = re.compile(rf"^(c[0-9a-f]{{4}}_[0-9a-f]{{2}}(_[0-9])?|super_[0-9a-f]{{2}}|{UNKNOWN_PROPERTY})$")
+GENERATED = re.compile(
+    rf"^(c[0-9a-f]{{4}}_[0-9a-f]{{2}}(_[0-9])?|super_[0-9a-f]{{2}}|{UNKNOWN_PROPERTY})$"
+)
 UNKNOWN_NAMES = {"en": "Unknown property {epc}", "ja": "不明なプロパティ {epc}"}
 _NODE_PROFILE = 0x0EF0
 
@@ -80,10 +82,10 @@ def generated(language: str) -> dict[str, dict[str, Any]]:
         for epc in sorted(epcs):
             if property_spec(class_id, epc) is None:
                 continue
-            spec = property_spec(class_id, epc)
+            prop = property_spec(class_id, epc)
             variants = [plan_one(class_id, epc, settable) for settable in (False, True)]
-            if spec is not None and numeric_fields(spec):
-                variants += plan_fields(class_id, epc, spec, ())
+            if prop is not None and numeric_fields(prop):
+                variants += plan_fields(class_id, epc, prop, ())
             for planned in variants:
                 out.setdefault(str(planned.platform), {})[planned.translation_key] = _entry(
                     planned, language
