@@ -42,6 +42,7 @@ from .lib.echonet import (
     EchonetError,
     EchonetTransport,
     Frame,
+    RetryPolicy,
 )
 from .lib.echonet.classes import Role, class_spec, property_spec
 from .lib.echonet.nodes import NodeDirectory, NodeInfo, ObjectInfo
@@ -53,6 +54,8 @@ MULTICAST_LOOP = False
 """Whether our multicast reaches this host's own sockets; tests with simulated nodes set it."""
 DISCOVERY_WINDOW = 3.0
 """Seconds discovery collects answers to its multicast."""
+RETRY = RetryPolicy()
+"""Timeouts of every request: 3, 6 and 12 s, a LAN device's pace; tests on loopback shorten them."""
 
 
 def object_key(identity: str, eoj: EOJ) -> str:
@@ -403,7 +406,7 @@ async def discover_once(
         TransportError: The port cannot be opened on the interface.
     """
     transport = EchonetTransport(interface, port=port, multicast_loop=MULTICAST_LOOP)
-    async with EchonetClient(transport) as client:
+    async with EchonetClient(transport, retry=RETRY) as client:
         directory = NodeDirectory(client, manual_hosts=tuple(hosts))
         try:
             return await directory.discover(DISCOVERY_WINDOW if window is None else window)

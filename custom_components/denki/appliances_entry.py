@@ -101,7 +101,9 @@ async def async_setup_appliances(hass: HomeAssistant, entry: AppliancesConfigEnt
         multicast_loop=appliances.MULTICAST_LOOP,
     )
     client = EchonetClient(
-        transport, node=ControllerNode(unique_id=bytes.fromhex(entry.data[CONF_NODE_ID]))
+        transport,
+        retry=appliances.RETRY,
+        node=ControllerNode(unique_id=bytes.fromhex(entry.data[CONF_NODE_ID])),
     )
     try:
         await client.start()

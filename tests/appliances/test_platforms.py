@@ -13,6 +13,7 @@ from homeassistant.components.fan.const import (
     SERVICE_SET_PRESET_MODE,
 )
 from homeassistant.components.lock import DOMAIN as LOCK_DOMAIN
+from homeassistant.components.number import DOMAIN as NUMBER_DOMAIN, SERVICE_SET_VALUE
 from homeassistant.components.water_heater import (
     DOMAIN as WATER_HEATER_DOMAIN,
     SERVICE_SET_OPERATION_MODE,
@@ -27,14 +28,16 @@ from homeassistant.const import (
     SERVICE_UNLOCK,
 )
 from homeassistant.core import Event, HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.denki import async_remove_config_entry_device
 from custom_components.denki.const import CONF_SETTABLE_CLASSES, DOMAIN
+from custom_components.denki.repairs import async_create_fix_flow
 
 from .conftest import (
     AIR_CLEANER,
@@ -42,6 +45,7 @@ from .conftest import (
     CEILING_FAN,
     GAS_HEATER,
     HYBRID_HEATER,
+    LIVING,
     LOCK,
     SHUTTER,
     UTILITY,
@@ -284,3 +288,39 @@ async def test_distribution_board_circuits_are_energy_sensors_in_the_boards_unit
     whole = hass.states.get(_entity(entity_registry, "sensor", "028701-c0"))
     assert whole is not None
     assert whole.state == "1234.56"
+
+
+async def test_a_number_sets_the_device(
+    hass: HomeAssistant, loaded: MockConfigEntry, lan: Lan, entity_registry: er.EntityRegistry
+) -> None:
+    supply = _entity(entity_registry, "number", "026b01-d1")
+    assert hass.states.get(supply).state == "42.0"  # type: ignore[union-attr]
+    await _call(hass, NUMBER_DOMAIN, SERVICE_SET_VALUE, supply, value=45)
+    living = lan.nodes[LIVING]
+    heater = next(e for e in living.objects if e.class_id == 0x026B)
+    assert living.objects[heater][0xD1] == bytes((45,))
+    with pytest.raises(ServiceValidationError):
+        await _call(hass, NUMBER_DOMAIN, SERVICE_SET_VALUE, supply, value=250)
+    assert living.objects[heater][0xD1] == bytes((45,))
+
+
+async def test_only_a_silent_appliance_can_be_removed(
+    hass: HomeAssistant, loaded: MockConfigEntry, lan: Lan
+) -> None:
+    devices = dr.async_get(hass)
+    fan = next(c for c in loaded.runtime_data.coordinators.values() if c.info.eoj == CEILING_FAN)
+    device = devices.async_get_device_by_identifier((DOMAIN, fan.key), loaded.entry_id)
+    assert device is not None
+    # It answers: removing it would only bring it back at the next poll.
+    assert not await async_remove_config_entry_device(hass, loaded, device)
+    assert fan.key in loaded.runtime_data.coordinators
+    lan.nodes[UTILITY].drop = 1000
+    await fan.async_refresh()
+    assert not fan.last_update_success
+    assert await async_remove_config_entry_device(hass, loaded, device)
+    assert fan.key not in loaded.runtime_data.coordinators
+
+
+async def test_a_repair_flow_exists_only_for_alerts() -> None:
+    with pytest.raises(ValueError, match="no repair flow"):
+        await async_create_fix_flow(None, "node_silent_x", None)  # type: ignore[arg-type]

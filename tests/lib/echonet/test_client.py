@@ -138,6 +138,30 @@ async def test_a_silent_node_times_out_after_every_attempt_backing_off(
     assert len(node.requests) == 3
 
 
+async def test_a_node_silent_once_gets_one_attempt_until_it_speaks_again(
+    client: EchonetClient, nodes: NodeFactory
+) -> None:
+    node = await nodes(NODE, _aircon())
+    other = await nodes(OTHER, _aircon())
+    node.drop = 99
+    with pytest.raises(EchonetTimeoutError):
+        await client.get(NODE, AIRCON, [0x80])
+    # Its other objects, asked while it stays silent, do not wait through every retry.
+    with pytest.raises(EchonetTimeoutError) as caught:
+        await client.get(NODE, AIRCON, [0xB0])
+    assert caught.value.waited == FAST.timeouts()[:1]
+    assert len(node.requests) == 4
+    # Another node is not affected.
+    assert (await client.get(OTHER, AIRCON, [0x80])).values == {0x80: b"\x30"}
+    assert len(other.requests) == 1
+    # Once it answers, a lost frame is retried as before.
+    node.drop = 0
+    assert (await client.get(NODE, AIRCON, [0x80])).values == {0x80: b"\x30"}
+    node.drop = 2
+    assert (await client.get(NODE, AIRCON, [0xB3])).values == {0xB3: b"\x1a"}
+    assert len(node.requests) == 8
+
+
 async def test_one_request_at_a_time_per_node(
     patient_client: EchonetClient, nodes: NodeFactory
 ) -> None:

@@ -94,3 +94,21 @@ async def test_a_silent_device_times_out_without_raising(
     assert result.timed_out
     assert result.values == {}
     assert result.missing == {0x80, 0xB0}
+
+
+async def test_a_silent_device_costs_two_requests_and_teaches_no_capacity(
+    client: EchonetClient, nodes: NodeFactory
+) -> None:
+    node = await nodes("127.0.10.66", {AIRCON: dict(VALUES)})
+    node.drop = 1000
+    poller = AdaptivePoller(client)
+    result = await poller.poll(KEY, "127.0.10.66", AIRCON, VALUES)
+    assert result.timed_out
+    assert result.datagrams == 2
+    assert _gets(node.requests)[-1] == [0xB0]  # the one-property Get that says "silent"
+    assert poller.capacity(KEY) is None
+    # Back from a reboot, it gets everything in one Get again.
+    node.drop = 0
+    back = await poller.poll(KEY, "127.0.10.66", AIRCON, VALUES)
+    assert back.values == VALUES
+    assert back.datagrams == 1

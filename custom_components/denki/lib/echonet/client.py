@@ -110,6 +110,7 @@ class EchonetClient:
         self._pending: dict[int, _Pending] = {}
         self._discoveries: dict[int, _Discovery] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self._silent: set[str] = set()
         self._listeners: list[Listener] = []
         self._request_listeners: list[Listener] = []
 
@@ -276,7 +277,12 @@ class EchonetClient:
             self._pending[request.tid] = _Pending(host, request, answer)
             waited: list[float] = []
             try:
-                for timeout in self._retry.timeouts():
+                timeouts = self._retry.timeouts()
+                if host in self._silent:
+                    # It let a whole request go unanswered and has said nothing since:
+                    # one attempt each, so that its other objects do not hold the queue.
+                    timeouts = timeouts[:1]
+                for timeout in timeouts:
                     self._transport.send(request, (host, self._transport.port))
                     waited.append(timeout)
                     done, _ = await asyncio.wait((answer,), timeout=timeout)
@@ -292,11 +298,13 @@ class EchonetClient:
             finally:
                 del self._pending[request.tid]
                 answer.cancel()
+            self._silent.add(host)
         raise EchonetTimeoutError(host, eoj, esv, tuple(waited))
 
     def _on_frame(self, frame: Frame, source: Address) -> None:
         """Route one received frame: our node's requests, notifications, answers."""
         host = source[0]
+        self._silent.discard(host)
         esv = frame.esv
         if esv.is_request:
             for listener in tuple(self._request_listeners):

@@ -12,7 +12,9 @@ poller asks for everything in one Get and learns from what comes back:
   again within the same cycle (so the values still arrive), and the
   capacity becomes the size of the half that got through;
 - a single-property Get that times out means the node is silent: the cycle
-  ends there, with `timed_out` if nothing at all answered;
+  ends there, with `timed_out` if nothing at all answered. The first timeout
+  of a cycle is followed by a Get of one property, so a silent node costs two
+  requests, not one per halving, and teaches no capacity;
 - after `PROBE_AFTER` good cycles at a learned capacity, one more property
   is tried, so a device that was only busy gets its capacity back.
 
@@ -171,6 +173,10 @@ class AdaptivePoller:
                     continue
                 half = len(batch) // 2
                 queue[:0] = [(batch[:half], None), (batch[half:], None)]
+                if not answered:
+                    # Silent node or a frame too big? One property alone tells them apart
+                    # in one request, instead of halving down to a single property.
+                    queue.insert(0, (batch[:1], None))
                 learned = half if learned is None else min(learned, half)
                 continue
             answered = True
@@ -184,7 +190,8 @@ class AdaptivePoller:
             tail = batch[head:]
             if head and tail and not any(epc in got for epc in tail):
                 queue.insert(0, (tail, head))
-        self._learn(state, learned, probing, size)
+        if answered:  # a node that said nothing taught nothing about its frames
+            self._learn(state, learned, probing, size)
         missing = frozenset(epc for epc in wanted if epc not in values)
         return PollResult(values, missing, datagrams, timed_out=not answered)
 
