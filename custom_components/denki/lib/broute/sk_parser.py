@@ -125,6 +125,10 @@ class SkStreamParser:
     def _drain(self) -> Iterator[SkMessage]:
         buffer = self._buffer
         while buffer:
+            if self._discarding:  # the rest of a dropped line, whatever it starts with
+                if self._take_line() is None:
+                    return
+                continue
             if self._pandesc is not None and buffer[:1] == b" ":
                 line = self._take_line()
                 if line is None:
@@ -315,12 +319,19 @@ class SkStreamParser:
         del self._buffer[:end]
         return Echo("SKSENDTO", tuple(tokens[1:]))
 
-    def _resync(self, reason: str) -> Unparsed:
-        """Drop the broken message's first line and report it."""
+    def _resync(self, reason: str) -> Unparsed | None:
+        """Drop the broken message's first line and report it, once its line end is here.
+
+        Waiting for the line end makes the report the same however the port chunked
+        the bytes; a line that has none within MAX_LINE bytes goes as it stands.
+        """
         end = self._buffer.find(b"\n")
+        if end < 0 and len(self._buffer) <= MAX_LINE:
+            return None
         cut = end + 1 if end >= 0 else len(self._buffer)
-        text = bytes(self._buffer[:cut]).decode("ascii", "replace").rstrip()
+        text = bytes(self._buffer[: min(cut, MAX_LINE)]).decode("ascii", "replace").rstrip()
         del self._buffer[:cut]
+        self._discarding = end < 0  # the rest of that line is still to come
         return Unparsed(reason, text)
 
     def _pandesc_line(self, line: bytes) -> SkMessage | None:
