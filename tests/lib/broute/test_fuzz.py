@@ -518,7 +518,7 @@ def _mutate_frame(rng: random.Random, frame: Frame) -> bytes:
             edt = bytes(data)
         epc = prop.epc if rng.random() < 0.8 else rng.choice(sorted(DECODERS))
         props[index] = Property(epc, edt[:0xFF])
-        return encode_frame(dataclasses.replace(frame, properties=tuple(props)))
+        return encode_frame(frame._replace(properties=tuple(props)))
     data = bytearray(encode_frame(frame))
     if roll < 0.7:
         # EHD1, EHD2, ESV or OPC.

@@ -79,6 +79,12 @@ def test_service_kinds() -> None:
         (GET_POWER[:11] + b"\x02" + GET_POWER[12:], "property 2 of 2 is cut off"),
         (GET_POWER_RES[:-1], "announces 4 bytes but 3 remain"),
         (GET_POWER + b"\x00", "1 bytes follow the last property"),
+        # Three properties, the second announcing more than is left; then the third cut off.
+        (
+            bytes.fromhex("1081000102880105FF017203E70100E70900E701"),
+            "property 0xE7 announces 9 bytes but 3 remain",
+        ),
+        (bytes.fromhex("1081000102880105FF017203E70100E70100E7"), "property 3 of 3 is cut off"),
         (bytes.fromhex("1081000105FF010130016E0180013001"), "Get property 1 of 1 is cut off"),
         (bytes.fromhex("1081000105FF010130016E0180 0130".replace(" ", "")), "SETGET has no OPCGet"),
     ],
@@ -86,6 +92,15 @@ def test_service_kinds() -> None:
 def test_malformed_frames_say_why(data: bytes, reason: str) -> None:
     with pytest.raises(FrameError, match=reason):
         decode_frame(data)
+
+
+def test_bytes_of_any_kind_decode_to_values_that_do_not_alias_them() -> None:
+    buffer = bytearray(GET_POWER_RES)
+    frame = decode_frame(memoryview(buffer))
+    assert frame == decode_frame(bytearray(GET_POWER_RES)) == decode_frame(GET_POWER_RES)
+    buffer[-1] ^= 0xFF
+    assert type(frame.properties[0].edt) is bytes
+    assert frame == decode_frame(GET_POWER_RES)
 
 
 def test_constructors_refuse_what_the_wire_cannot_carry() -> None:
