@@ -15,3 +15,20 @@ def auto_enable_custom_integrations(request: pytest.FixtureRequest) -> None:
         request.getfixturevalue("recorder_mock")
     if "hass" in request.fixturenames:
         request.getfixturevalue("enable_custom_integrations")
+
+
+@pytest.fixture(autouse=True)
+def no_appliance_discovery(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep Denki's start-up ECHONET Lite discovery out of tests about something else.
+
+    It would bind UDP on the harness's made-up adapter (10.10.10.10); the tests of
+    discovery itself override this fixture with one that leaves it on.
+    """
+    if "hass" not in request.fixturenames:
+        return
+    from custom_components.denki import discovery  # only where Home Assistant runs
+
+    async def no_addresses(*_: object) -> list[str]:
+        return []
+
+    monkeypatch.setattr(discovery, "_free_addresses", no_addresses)

@@ -75,6 +75,8 @@ def test_japanese_is_translated() -> None:
     untranslated = [
         key
         for key, text in translation.items()
-        if not japanese.search(text) and not GENERATED.match(key)
+        if not japanese.search(text)
+        and not GENERATED.match(key)
+        and not re.fullmatch(r"\{\w+\}", text)  # a bare placeholder has no words
     ]
     assert sorted(untranslated) == []

@@ -12,13 +12,15 @@ from . import (
     meter_entry,  # noqa: F401 - registers the meter kind's handler
 )
 from .const import CONF_KIND, DOMAIN, EntryKind
+from .discovery import async_setup_discovery
 from .kinds import KIND_HANDLERS, KindHandler
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Set up Denki: actions are registered here, once, as entry kinds add them."""
+    """Set up Denki: discovery of ECHONET Lite appliances, and actions as entry kinds add them."""
+    async_setup_discovery(hass)
     return True
 
 

@@ -30,6 +30,7 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
+from homeassistant.helpers.typing import DiscoveryInfoType
 import probatio
 import serial.tools.list_ports
 
@@ -41,6 +42,7 @@ from .const import (
     CONF_INTERFACE,
     CONF_KIND,
     CONF_NODE_ID,
+    CONF_NODES,
     CONF_PAN,
     CONF_PASSWORD,
     CONF_POLL_SECONDS,
@@ -104,6 +106,7 @@ class DenkiConfigFlow(ConfigFlow, domain=DOMAIN):
         self._joined: tuple[str, dict[str, Any] | None] | None = None
         self._appliances_input: dict[str, Any] = {}
         self._found: list[NodeInfo] = []
+        self._discovered: dict[str, str] = {}
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show the menu of entry kinds."""
@@ -330,6 +333,30 @@ class DenkiConfigFlow(ConfigFlow, domain=DOMAIN):
                 ),
                 probatio.Optional(CONF_HOSTS, default=""): TextSelector(),
             }
+        )
+
+    async def async_step_integration_discovery(
+        self, discovery_info: DiscoveryInfoType
+    ) -> ConfigFlowResult:
+        """Devices answered on an address of this host: offer an appliances entry there."""
+        interface = str(discovery_info[CONF_INTERFACE])
+        await self.async_set_unique_id(f"appliances-{interface}")
+        self._abort_if_unique_id_configured()
+        self._discovered = {"interface": interface, "count": str(discovery_info[CONF_NODES])}
+        self.context["title_placeholders"] = {"name": f"ECHONET Lite ({interface})"}
+        return await self.async_step_discovery_confirm()
+
+    async def async_step_discovery_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Confirm the discovered network; its devices are then asked again and listed."""
+        if user_input is not None:
+            return await self.async_step_appliances(
+                {CONF_INTERFACE: self._discovered["interface"], CONF_HOSTS: ""}
+            )
+        self._set_confirm_only()
+        return self.async_show_form(
+            step_id="discovery_confirm", description_placeholders=self._discovered
         )
 
     async def async_step_appliances_found(

@@ -79,3 +79,6 @@ the options, as is every class not listed here.
 SECURITY_CLASSES: Final = frozenset({*range(0x0260, 0x0267), 0x026F})
 """Blinds, shutters, curtains, gates, windows, doors and locks: a change of their settings
 that Home Assistant did not ask for raises a repair issue, not only an event."""
+
+CONF_NODES = "nodes"
+"""Discovery data of the appliances kind: how many nodes answered."""

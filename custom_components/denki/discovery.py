@@ -1,0 +1,96 @@
+"""Discovery of ECHONET Lite appliances before any appliances entry exists.
+
+ECHONET Lite has nothing Home Assistant's zeroconf, SSDP or DHCP matchers can
+see, so Denki asks itself: once Home Assistant has started, and then every
+`REDISCOVER_INTERVAL`, it sends the multicast Get of the instance list (0xD6)
+from each enabled IPv4 address that no appliances entry uses yet. An address
+where devices answer is offered as a discovered "ECHONET Lite appliances"
+entry, which the user confirms (or ignores, which Home Assistant remembers).
+
+The port is opened only for the discovery window and closed again; when
+another program holds UDP 3610 on that address, that address is skipped
+without a word above debug level.
+"""
+
+from datetime import datetime, timedelta
+
+from homeassistant.components import network
+from homeassistant.config_entries import SOURCE_IGNORE, SOURCE_INTEGRATION_DISCOVERY
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import discovery_flow
+from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.start import async_at_started
+
+from . import appliances
+from .const import CONF_INTERFACE, CONF_KIND, CONF_NODES, DOMAIN, LOGGER, EntryKind
+from .lib.echonet import TransportError
+
+REDISCOVER_INTERVAL = timedelta(hours=1)
+"""How often addresses without an appliances entry are asked again."""
+
+
+async def async_discover(hass: HomeAssistant) -> list[str]:
+    """Ask each enabled IPv4 address not yet in an entry; offer those where devices answer.
+
+    Returns the addresses offered.
+    """
+    offered: list[str] = []
+    for address in await _free_addresses(hass):
+        try:
+            found = await appliances.discover_once(address, appliances.LISTEN_PORT, ())
+        except TransportError as err:
+            LOGGER.debug("No ECHONET Lite discovery on %s: %s", address, err)
+            continue
+        if not found:
+            continue
+        offered.append(address)
+        discovery_flow.async_create_flow(
+            hass,
+            DOMAIN,
+            context={"source": SOURCE_INTEGRATION_DISCOVERY},
+            data={CONF_INTERFACE: address, CONF_NODES: len(found)},
+        )
+    return offered
+
+
+async def _free_addresses(hass: HomeAssistant) -> list[str]:
+    """Enabled IPv4 addresses that no appliances entry, ignored ones included, holds."""
+    taken = {
+        entry.data.get(CONF_INTERFACE)
+        for entry in hass.config_entries.async_entries(DOMAIN, include_ignore=False)
+        if entry.data.get(CONF_KIND) == EntryKind.APPLIANCES
+    } | {
+        entry.unique_id.removeprefix("appliances-")
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        if entry.source == SOURCE_IGNORE and entry.unique_id
+    }
+    return [
+        address["address"]
+        for adapter in await network.async_get_adapters(hass)
+        if adapter["enabled"]
+        for address in adapter["ipv4"]
+        if address["address"] not in taken
+    ]
+
+
+@callback
+def async_setup_discovery(hass: HomeAssistant) -> None:
+    """Discover once Home Assistant has started, then every REDISCOVER_INTERVAL."""
+
+    async def _discover(_: datetime) -> None:
+        await async_discover(hass)
+
+    @callback
+    def _started(hass: HomeAssistant) -> None:
+        hass.async_create_background_task(
+            async_discover(hass), "denki ECHONET Lite discovery", eager_start=False
+        )
+        async_track_time_interval(
+            hass,
+            _discover,
+            REDISCOVER_INTERVAL,
+            name="denki ECHONET Lite discovery",
+            cancel_on_shutdown=True,
+        )
+
+    async_at_started(hass, _started)
