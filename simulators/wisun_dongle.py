@@ -258,6 +258,21 @@ class DongleModel:
         return head.encode() + body + b"\r\n"
 
 
+FIRST_CHANNEL = 0x21
+"""Channel 33, the first of the 28 that an active scan of mask FFFFFFFF visits."""
+SCAN_CHANNELS = 28
+
+
+def scan_channel_seconds(duration: int) -> float:
+    """How long an active scan stays on one channel at a SKSCAN duration.
+
+    IEEE 802.15.4's aBaseSuperframeDuration (960 symbols, 9.6 ms at Wi-SUN's
+    100 kbit/s) times 2^duration + 1: 0.62 s at duration 6, 17.5 s for all 28
+    channels.
+    """
+    return 0.0096 * ((1 << duration) + 1)
+
+
 def sksendto_length_index(dialect: str) -> int:
     """Where SKSENDTO's payload length is among its arguments."""
     return 5 if dialect == "bp35c" else 4
@@ -266,10 +281,22 @@ def sksendto_length_index(dialect: str) -> int:
 class PtyDongle:
     """Run a `DongleModel` on a pseudo-terminal; `path` is what a driver opens."""
 
-    def __init__(self, model: DongleModel, *, step_delay: float = 0.0) -> None:
-        """Open the pseudo-terminal; call `start()` inside a running loop."""
+    def __init__(
+        self, model: DongleModel, *, step_delay: float = 0.0, scan_time_scale: float = 0.0
+    ) -> None:
+        """Open the pseudo-terminal; call `start()` inside a running loop.
+
+        Args:
+            model: The dongle and the meter behind it.
+            step_delay: Seconds before each chunk of output.
+            scan_time_scale: 1.0 makes SKSCAN take a radio's time, channel by
+                channel (`scan_channel_seconds`): the meter's EPANDESC when the
+                scan reaches its channel, EVENT 22 after the last one. 0 (the
+                default) answers at once; 0.1 is ten times faster than a radio.
+        """
         self.model = model
         self.step_delay = step_delay
+        self.scan_time_scale = scan_time_scale
         self._master, self._slave = os.openpty()
         tty.setraw(self._slave)
         attrs = termios.tcgetattr(self._slave)
@@ -329,10 +356,21 @@ class PtyDongle:
     async def _work(self) -> None:
         while True:
             command, payload = await self._queue.get()
+            reached = 0.0  # seconds into a scan
             for chunk in self.model.handle(command, payload):
                 if self.step_delay:
                     await asyncio.sleep(self.step_delay)
+                if self.scan_time_scale and chunk.startswith((b"EVENT 20 ", b"EVENT 22 ")):
+                    at = self._scan_time(command, last=chunk.startswith(b"EVENT 22 "))
+                    await asyncio.sleep(max(0.0, at - reached))
+                    reached = at
                 self.write(chunk)
+
+    def _scan_time(self, command: bytes, *, last: bool) -> float:
+        """Seconds from SKSCAN to the meter's beacon, or to the end of the scan."""
+        duration = int(command.split()[3])
+        channels = SCAN_CHANNELS if last else self.model.meter.channel - FIRST_CHANNEL + 1
+        return self.scan_time_scale * channels * scan_channel_seconds(duration)
 
     def write(self, data: bytes) -> None:
         """Send bytes to the driver, as the dongle would (e.g. an ERXUDP of its own).

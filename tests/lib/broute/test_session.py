@@ -15,12 +15,20 @@ from custom_components.denki.lib.broute.errors import (
     SessionLostError,
 )
 from custom_components.denki.lib.broute.session import (
+    SCAN_DURATIONS,
     BRouteSession,
     PanInfo,
     scan_seconds,
     validate_credentials,
 )
-from simulators.wisun_dongle import DongleModel, MeterRadio, PtyDongle
+from simulators.wisun_dongle import (
+    FIRST_CHANNEL,
+    SCAN_CHANNELS,
+    DongleModel,
+    MeterRadio,
+    PtyDongle,
+    scan_channel_seconds,
+)
 
 RBID = "00112233445566778899AABBCCDDEEFF"
 PASSWORD = "0123456789AB"
@@ -85,9 +93,35 @@ def test_credentials_are_normalised() -> None:
     )
 
 
+def test_every_scan_is_given_at_least_a_radios_time() -> None:
+    """The wait for a scan's events covers all 28 channels at each duration tried."""
+    for duration in SCAN_DURATIONS:
+        assert scan_seconds(duration) > SCAN_CHANNELS * scan_channel_seconds(duration)
+
+
+async def test_a_scan_waits_for_the_beacon_on_the_last_channel() -> None:
+    """A meter on channel 60 is heard only when the scan gets there, as on a radio."""
+    meter = MeterRadio(responder=answer_with_tid, channel=FIRST_CHANNEL + SCAN_CHANNELS - 1)
+    pty = PtyDongle(DongleModel(dialect="bp35c", meter=meter), scan_time_scale=0.1)
+    await pty.start()
+    driver = await SkDongle.open(pty.path)
+    session = BRouteSession(driver, RBID, PASSWORD, scan_durations=(4,))
+    try:
+        started = asyncio.get_running_loop().time()
+        pan = await session.connect()
+        elapsed = asyncio.get_running_loop().time() - started
+    finally:
+        await session.close()
+        await driver.close()
+        await pty.stop()
+    assert pan.channel == meter.channel
+    assert elapsed >= 0.1 * SCAN_CHANNELS * scan_channel_seconds(4)
+
+
 def test_scan_seconds_grow_with_duration() -> None:
     assert scan_seconds(4) < scan_seconds(6) < scan_seconds(8)
-    assert scan_seconds(6) == pytest.approx(0.00096 * 65 * 28 + 5)
+    # 9.6 ms x 65 per channel, 28 channels: 17.5 s, the time a real dongle takes; plus 5 s.
+    assert scan_seconds(6) == pytest.approx(0.0096 * 65 * 28 + 5)
 
 
 async def test_first_connect_scans_then_joins(session: BRouteSession, pty: PtyDongle) -> None:

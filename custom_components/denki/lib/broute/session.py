@@ -73,8 +73,9 @@ def validate_credentials(rbid: str, password: str) -> tuple[str, str]:
 
 def scan_seconds(duration: int) -> float:
     """How long an active scan of every channel takes at a SKSCAN duration."""
-    # 0.96 ms x (2^duration + 1) per channel, 28 channels, plus a margin.
-    return 0.00096 * ((1 << duration) + 1) * 28 + 5.0
+    # IEEE 802.15.4's base superframe, 960 symbols = 9.6 ms at 100 kbit/s, times
+    # 2^duration + 1 per channel, 28 channels (17.5 s at duration 6), plus a margin.
+    return 0.0096 * ((1 << duration) + 1) * 28 + 5.0
 
 
 @dataclass(frozen=True, slots=True)
