@@ -1,0 +1,98 @@
+"""Thirty-minute slots from the readings of a cumulative energy counter.
+
+An energy sensor reports a total that only grows (Home Assistant's
+`total_increasing`), now and then, at no fixed time. The energy between two
+readings is put into the slots the interval covers, in proportion to time,
+when the interval spans at most `MAX_SPREAD` (a reading every few seconds or
+minutes, across a slot boundary). A longer silence is a gap: its energy is
+not guessed into slots, the slots it covers stay missing, and the baseline
+and the challenges say so instead of counting them as zero. A total that
+drops is a counter reset (a new meter, a wrap): counting starts again from
+the new reading.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from .slots import JST, SLOT
+
+MAX_SPREAD = timedelta(minutes=30)
+"""The longest interval between two readings whose energy is spread over slots."""
+
+
+@dataclass
+class SlotAccumulator:
+    """Energy per 30-minute slot (kWh), built from a counter's readings."""
+
+    slots: dict[datetime, float] = field(default_factory=dict)
+    """kWh per slot start; a slot is here once some reading put energy or zero into it."""
+    last_time: datetime | None = None
+    last_total: float | None = None
+
+    def add(self, when: datetime, total_kwh: float) -> list[datetime]:
+        """Take one reading of the counter; return the slots it changed.
+
+        Readings older than the last one are ignored (a replay, or a clock step back).
+        """
+        if when.tzinfo is None:
+            raise ValueError("readings need an aware time")
+        when = when.astimezone(JST)
+        if self.last_time is not None and when <= self.last_time:
+            return []
+        previous_time, previous_total = self.last_time, self.last_total
+        self.last_time, self.last_total = when, total_kwh
+        if previous_time is None or previous_total is None or total_kwh < previous_total:
+            return []
+        if when - previous_time > MAX_SPREAD:
+            return []  # a gap: the slots it covers stay missing
+        return self._spread(previous_time, when, total_kwh - previous_total)
+
+    def _spread(self, start: datetime, end: datetime, kwh: float) -> list[datetime]:
+        span = (end - start).total_seconds()
+        changed: list[datetime] = []
+        slot = start.replace(minute=start.minute // 30 * 30, second=0, microsecond=0)
+        while slot < end:
+            part_start = max(slot, start)
+            part_end = min(slot + SLOT, end)
+            share = (part_end - part_start).total_seconds() / span
+            self.slots[slot] = self.slots.get(slot, 0.0) + kwh * share
+            changed.append(slot)
+            slot += SLOT
+        return changed
+
+    def forget_before(self, moment: datetime) -> None:
+        """Drop slots older than `moment` (the baseline looks back 30 days at most)."""
+        for slot in [slot for slot in self.slots if slot < moment]:
+            del self.slots[slot]
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready form: slot starts as ISO 8601 in Japan, kWh rounded to the mWh."""
+        return {
+            "slots": {slot.isoformat(): round(kwh, 6) for slot, kwh in sorted(self.slots.items())},
+            "last_time": self.last_time.isoformat() if self.last_time else None,
+            "last_total": self.last_total,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> SlotAccumulator:
+        """Read `to_dict()`'s form back.
+
+        Raises:
+            ValueError: Something in it does not read.
+        """
+        slots = data.get("slots") or {}
+        if not isinstance(slots, Mapping):
+            raise ValueError("stored slots do not read: not a mapping")  # noqa: TRY004 - bad data
+        try:
+            accumulator = cls(
+                {datetime.fromisoformat(k).astimezone(JST): float(v) for k, v in slots.items()}
+            )
+            last_time = data.get("last_time")
+            last_total = data.get("last_total")
+            if isinstance(last_time, str) and isinstance(last_total, int | float):
+                accumulator.last_time = datetime.fromisoformat(last_time).astimezone(JST)
+                accumulator.last_total = float(last_total)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"stored slots do not read: {err}") from err
+        return accumulator

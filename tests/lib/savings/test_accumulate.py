@@ -1,0 +1,61 @@
+"""Thirty-minute slots from a cumulative counter's readings, worked out by hand."""
+
+from datetime import datetime, timedelta
+import json
+
+import pytest
+
+from custom_components.denki.lib.savings import JST
+from custom_components.denki.lib.savings.accumulate import SlotAccumulator
+
+
+def at(hour: int, minute: int, second: int = 0) -> datetime:
+    return datetime(2026, 8, 3, hour, minute, second, tzinfo=JST)
+
+
+def test_energy_goes_into_the_slots_the_interval_covers_in_proportion_to_time() -> None:
+    acc = SlotAccumulator()
+    assert acc.add(at(17, 20), 100.0) == []  # the first reading only sets the start
+    assert acc.add(at(17, 25), 100.1) == [at(17, 0)]
+    # 17:25 -> 17:40 spans the boundary: 5 minutes before, 10 after.
+    assert acc.add(at(17, 40), 100.4) == [at(17, 0), at(17, 30)]
+    assert acc.slots[at(17, 0)] == pytest.approx(0.1 + 0.1)
+    assert acc.slots[at(17, 30)] == pytest.approx(0.2)
+
+
+def test_a_long_silence_is_a_gap_and_a_drop_is_a_reset() -> None:
+    acc = SlotAccumulator()
+    acc.add(at(10, 0), 50.0)
+    acc.add(at(11, 10), 52.0)  # 70 minutes: the 2 kWh are not guessed into slots
+    assert acc.slots == {}
+    acc.add(at(11, 20), 52.5)
+    acc.add(at(11, 25), 0.3)  # a new counter
+    acc.add(at(11, 28), 0.4)
+    assert acc.slots == {at(11, 0): pytest.approx(0.5 + 0.1)}
+
+
+def test_a_reading_from_the_past_is_ignored_and_naive_times_refused() -> None:
+    acc = SlotAccumulator()
+    acc.add(at(9, 0), 1.0)
+    acc.add(at(9, 10), 1.5)
+    assert acc.add(at(9, 5), 1.2) == []
+    assert acc.add(at(9, 10), 9.9) == []
+    assert acc.slots == {at(9, 0): pytest.approx(0.5)}
+    with pytest.raises(ValueError, match="aware"):
+        acc.add(datetime(2026, 8, 3, 9, 20), 2.0)  # noqa: DTZ001 - the point of the test
+
+
+def test_slots_survive_json_and_old_ones_are_forgotten() -> None:
+    acc = SlotAccumulator()
+    acc.add(at(9, 0), 1.0)
+    acc.add(at(9, 40), 1.0 + 1 / 3)  # 40 minutes: more than MAX_SPREAD, a gap
+    acc.add(at(9, 50), 1.5)
+    restored = SlotAccumulator.from_dict(json.loads(json.dumps(acc.to_dict())))
+    assert restored.slots == pytest.approx(acc.slots, abs=1e-6)  # kept to the mWh
+    assert (restored.last_time, restored.last_total) == (acc.last_time, acc.last_total)
+    restored.forget_before(at(9, 30) + timedelta(minutes=30))
+    assert restored.slots == {}
+    with pytest.raises(ValueError, match="do not read"):
+        SlotAccumulator.from_dict({"slots": {"yesterday": 1.0}})
+    with pytest.raises(ValueError, match="do not read"):
+        SlotAccumulator.from_dict({"slots": [1.0]})
