@@ -17,7 +17,7 @@ async def test_user_step_shows_menu(hass: HomeAssistant) -> None:
     assert result["menu_options"] == ["meter", "appliances", "aggregator", "savings"]
 
 
-@pytest.mark.parametrize("kind", ["aggregator", "savings"])
+@pytest.mark.parametrize("kind", ["aggregator"])
 async def test_kind_not_landed_aborts_clearly(hass: HomeAssistant, kind: str) -> None:
     """Choosing a kind that this version lacks ends in its own translated abort."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})

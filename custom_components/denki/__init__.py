@@ -10,6 +10,7 @@ from homeassistant.helpers.typing import ConfigType
 from . import (
     appliances_entry,  # noqa: F401 - registers the appliances kind's handler
     meter_entry,  # noqa: F401 - registers the meter kind's handler
+    savings_entry,  # noqa: F401 - registers the savings kind's handler
 )
 from .const import CONF_KIND, DOMAIN, EntryKind
 from .discovery import async_setup_discovery

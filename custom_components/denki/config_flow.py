@@ -8,6 +8,7 @@ import secrets
 from typing import Any
 
 from homeassistant.components import network
+from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
 from homeassistant.config_entries import (
     SOURCE_REAUTH,
     SOURCE_RECONFIGURE,
@@ -18,7 +19,10 @@ from homeassistant.config_entries import (
     OptionsFlowWithReload,
 )
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.selector import (
+    EntitySelector,
+    EntitySelectorConfig,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -31,6 +35,7 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 from homeassistant.helpers.typing import DiscoveryInfoType
+from homeassistant.util.unit_conversion import EnergyConverter
 import probatio
 import serial.tools.list_ports
 
@@ -38,6 +43,7 @@ from . import appliances
 from .appliances import class_name, discover_once, poll_seconds, settable_classes
 from .const import (
     CONF_DEVICE,
+    CONF_ENERGY_ENTITY,
     CONF_HOSTS,
     CONF_INTERFACE,
     CONF_KIND,
@@ -49,6 +55,8 @@ from .const import (
     CONF_PORT,
     CONF_RBID,
     CONF_SETTABLE_CLASSES,
+    CONF_YEN_PER_KWH,
+    DEFAULT_YEN_PER_KWH,
     DOMAIN,
     FAST_POLL_SECONDS,
     LOGGER,
@@ -432,8 +440,74 @@ class DenkiConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_savings(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Add the savings scorer of the home."""
-        return self.async_abort(reason="savings_not_available")
+        """Choose the energy sensor to score and the price of a kWh; one savings entry a home."""
+        await self.async_set_unique_id(EntryKind.SAVINGS)
+        self._abort_if_unique_id_configured(error="savings_already_configured")
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            entity_id = str(user_input[CONF_ENERGY_ENTITY])
+            if _is_energy_counter(self.hass, entity_id):
+                return self.async_create_entry(
+                    title="Savings",
+                    data={
+                        CONF_KIND: EntryKind.SAVINGS,
+                        CONF_ENERGY_ENTITY: entity_id,
+                        CONF_YEN_PER_KWH: float(user_input[CONF_YEN_PER_KWH]),
+                    },
+                )
+            errors[CONF_ENERGY_ENTITY] = "not_an_energy_counter"
+        suggested = user_input or {
+            CONF_ENERGY_ENTITY: _meter_import_entity(self.hass),
+            CONF_YEN_PER_KWH: DEFAULT_YEN_PER_KWH,
+        }
+        return self.async_show_form(
+            step_id="savings",
+            data_schema=self.add_suggested_values_to_schema(SAVINGS_SCHEMA, suggested),
+            errors=errors,
+        )
+
+
+SAVINGS_SCHEMA = probatio.Schema(
+    {
+        probatio.Required(CONF_ENERGY_ENTITY): EntitySelector(
+            EntitySelectorConfig(domain="sensor", device_class=SensorDeviceClass.ENERGY)
+        ),
+        probatio.Required(CONF_YEN_PER_KWH, default=DEFAULT_YEN_PER_KWH): NumberSelector(
+            NumberSelectorConfig(
+                min=0,
+                max=200,
+                step=0.01,
+                unit_of_measurement="JPY/kWh",
+                mode=NumberSelectorMode.BOX,
+            )
+        ),
+    }
+)
+
+
+def _is_energy_counter(hass: HomeAssistant, entity_id: str) -> bool:
+    """An energy sensor whose total only grows: what the savings can be computed from."""
+    state = hass.states.get(entity_id)
+    if state is None:
+        return False
+    return (
+        state.attributes.get("device_class") == SensorDeviceClass.ENERGY
+        and state.attributes.get("state_class")
+        in (SensorStateClass.TOTAL_INCREASING, SensorStateClass.TOTAL)
+        and state.attributes.get("unit_of_measurement") in EnergyConverter.VALID_UNITS
+    )
+
+
+def _meter_import_entity(hass: HomeAssistant) -> str | None:
+    """The smart meter's import energy sensor, when Denki has a meter."""
+    registry = er.async_get(hass)
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        if entry.data.get(CONF_KIND) != EntryKind.METER:
+            continue
+        for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
+            if entity.translation_key == "energy_import":
+                return entity.entity_id
+    return None
 
 
 def _parse_hosts(interface: str, text: str) -> tuple[list[str], dict[str, str]]:

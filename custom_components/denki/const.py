@@ -33,6 +33,12 @@ METER_POLL_SECONDS: Final = 15
 BACKFILL_DAYS: Final = 7
 """How far back a new meter entry fills the Energy dashboard from the meter's records."""
 
+# Savings entries.
+CONF_ENERGY_ENTITY: Final = "energy_entity"
+CONF_YEN_PER_KWH: Final = "yen_per_kwh"
+DEFAULT_YEN_PER_KWH: Final = 31.0
+"""The reference unit price that Japanese appliance makers quote (目安単価, 31 yen/kWh since 2022)."""
+
 # ECHONET Lite appliance entries.
 CONF_INTERFACE: Final = "interface"
 CONF_HOSTS: Final = "hosts"

@@ -27,6 +27,7 @@ from .coordinator import MeterConfigEntry, MeterCoordinator
 from .entity import MeterEntity
 from .lib.broute.link import LiveReading
 from .meter_statistics import MeterBackfill
+from .savings_entities import async_setup_savings_sensors
 
 # The coordinator does the polling; entities only read what it holds.
 PARALLEL_UPDATES = 0
@@ -95,9 +96,12 @@ async def async_setup_entry(
     entry: MeterConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the sensors of a meter or an appliances entry."""
+    """Add the sensors of a meter, an appliances or a savings entry."""
     if entry.data.get(CONF_KIND) == EntryKind.APPLIANCES:
         async_setup_appliance_sensors(hass, entry, async_add_entities)  # type: ignore[arg-type]
+        return
+    if entry.data.get(CONF_KIND) == EntryKind.SAVINGS:
+        async_setup_savings_sensors(hass, entry, async_add_entities)  # type: ignore[arg-type]
         return
     data = entry.runtime_data
     coordinator = data.coordinator

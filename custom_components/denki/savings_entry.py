@@ -1,0 +1,296 @@
+"""The savings entry: an energy sensor's 30-minute slots, the weekly challenge and the ledger.
+
+Any `total_increasing` energy sensor can be scored: the smart meter's import
+energy by default. Each of its readings, changed or merely reported again,
+goes into `lib.savings.accumulate`'s 30-minute slots (35 days are kept: the
+baseline looks back 30). Each Monday (Japan time) the past week's challenge
+is settled into the ledger and a new one is made from the household's own
+last four weeks. Everything is stored, so a restart loses nothing and
+replays nothing twice (`lib.savings.scoring`).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN, Platform, UnitOfEnergy
+from homeassistant.core import (
+    Event,
+    EventStateChangedData,
+    EventStateReportedData,
+    HomeAssistant,
+    State,
+    callback,
+)
+from homeassistant.helpers.event import (
+    async_track_state_change_event,
+    async_track_state_report_event,
+    async_track_time_change,
+)
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+from homeassistant.util.unit_conversion import EnergyConverter
+
+from .const import CONF_ENERGY_ENTITY, CONF_YEN_PER_KWH, DOMAIN, LOGGER, EntryKind
+from .kinds import KIND_HANDLERS, KindHandler
+from .lib.savings import JST, HolidayCalendar, japanese_holidays
+from .lib.savings.accumulate import SlotAccumulator
+from .lib.savings.challenges import (
+    Challenge,
+    ChallengeKind,
+    ChallengeProgress,
+    make_challenge,
+    progress,
+    week_of,
+)
+from .lib.savings.scoring import Card, Ledger, Score
+
+PLATFORMS = (Platform.SENSOR, Platform.EVENT)
+STORAGE_VERSION = 1
+KEEP = timedelta(days=35)
+"""Slots kept: the baseline's 30-day look-back and the challenge's 4 weeks, with a margin."""
+SAVE_DELAY = 60
+"""Seconds a change waits before it is written: one write for a burst of readings."""
+
+type SavingsConfigEntry = ConfigEntry[SavingsTracker]
+type SavingsListener = Callable[[], None]
+type AwardListener = Callable[[str, dict[str, Any]], None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    slots: SlotAccumulator
+    ledger: Ledger
+    challenge: Challenge | None
+
+
+def _challenge_to_dict(challenge: Challenge | None) -> dict[str, Any] | None:
+    if challenge is None:
+        return None
+    return {
+        "week": challenge.week.isoformat(),
+        "kind": str(challenge.kind),
+        "target": challenge.target,
+        "reference_kwh": challenge.reference_kwh,
+        "days_needed": challenge.days_needed,
+    }
+
+
+def _challenge_from_dict(data: Any) -> Challenge | None:
+    if data is None:
+        return None
+    return Challenge(
+        week=date.fromisoformat(data["week"]),
+        kind=ChallengeKind(data["kind"]),
+        target=float(data["target"]),
+        reference_kwh=float(data["reference_kwh"]),
+        days_needed=int(data["days_needed"]),
+    )
+
+
+def _parse(data: dict[str, Any]) -> _Stored:
+    """The stored state, or ValueError when any of it does not read."""
+    try:
+        return _Stored(
+            SlotAccumulator.from_dict(data["slots"]),
+            Ledger.from_dict(data["ledger"]),
+            _challenge_from_dict(data.get("challenge")),
+        )
+    except (KeyError, TypeError, ValueError) as err:
+        raise ValueError(f"the stored savings do not read: {err}") from err
+
+
+class SavingsTracker:
+    """The entry's state, kept up to date from the energy sensor and the calendar."""
+
+    def __init__(self, hass: HomeAssistant, entry: SavingsConfigEntry) -> None:
+        """Prepare; `async_start` loads what was stored and starts listening."""
+        self.hass = hass
+        self.entry = entry
+        self.energy_entity: str = entry.data[CONF_ENERGY_ENTITY]
+        self.store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.savings.{entry.entry_id}"
+        )
+        self.slots = SlotAccumulator()
+        self.ledger = Ledger()
+        self.challenge: Challenge | None = None
+        self.progress: ChallengeProgress | None = None
+        self.score: Score = self.ledger.score()
+        self.today: date = dt_util.now(JST).date()
+        self._holidays: HolidayCalendar | None = None
+        self._listeners: list[SavingsListener] = []
+        self._award_listeners: list[AwardListener] = []
+        self._unusable_logged = False
+
+    @property
+    def yen_per_kwh(self) -> float:
+        """The price the estimates use."""
+        return float(self.entry.options.get(CONF_YEN_PER_KWH, self.entry.data[CONF_YEN_PER_KWH]))
+
+    async def async_start(self) -> None:
+        """Load the stored state, settle any weeks that ended while stopped, and listen."""
+        self._holidays = await self.hass.async_add_executor_job(japanese_holidays)
+        stored = await self.store.async_load()
+        if stored is not None:
+            try:
+                state = _parse(stored)
+            except ValueError as err:
+                # Keep the unreadable copy beside the fresh start: nothing is overwritten.
+                backup: Store[dict[str, Any]] = Store(
+                    self.hass, STORAGE_VERSION, f"{DOMAIN}.savings.{self.entry.entry_id}.unreadable"
+                )
+                await backup.async_save(stored)
+                LOGGER.warning("Starting the savings afresh; %s (a copy is kept)", err)
+            else:
+                self.slots, self.ledger, self.challenge = state.slots, state.ledger, state.challenge
+        entry = self.entry
+        entry.async_on_unload(
+            async_track_state_change_event(self.hass, self.energy_entity, self._on_changed)
+        )
+        entry.async_on_unload(
+            async_track_state_report_event(self.hass, self.energy_entity, self._on_reported)
+        )
+        # Hourly, for a new day in Japan whatever Home Assistant's time zone: a new day for
+        # the progress, and on Mondays a new week.
+        entry.async_on_unload(
+            async_track_time_change(self.hass, self._on_hour, minute=0, second=30)
+        )
+        if (current := self.hass.states.get(self.energy_entity)) is not None:
+            self._reading(current)
+        # The score of what was stored, so that its cards are not announced again.
+        self.score = self.ledger.score()
+        self._roll(dt_util.now(JST).date())
+
+    async def async_stop(self) -> None:
+        """Write what is pending."""
+        await self.store.async_save(self._to_dict())
+
+    def add_listener(self, listener: SavingsListener) -> Callable[[], None]:
+        """Call `listener` after every change of the score, challenge or progress."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def add_award_listener(self, listener: AwardListener) -> Callable[[], None]:
+        """Call `listener(kind, data)` when a card is earned or a challenge completed."""
+        self._award_listeners.append(listener)
+        return lambda: self._award_listeners.remove(listener)
+
+    @callback
+    def _on_changed(self, event: Event[EventStateChangedData]) -> None:
+        if (state := event.data["new_state"]) is not None:
+            self._reading(state)
+            self._update()
+
+    @callback
+    def _on_reported(self, event: Event[EventStateReportedData]) -> None:
+        self._reading(event.data["new_state"])
+
+    @callback
+    def _on_hour(self, now: datetime) -> None:
+        today = now.astimezone(JST).date()
+        if today != self.today:
+            self._roll(today)
+
+    def _reading(self, state: State) -> None:
+        if state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
+            return
+        unit = state.attributes.get("unit_of_measurement")
+        try:
+            kwh = EnergyConverter.convert(float(state.state), unit, UnitOfEnergy.KILO_WATT_HOUR)
+        except ValueError, TypeError, KeyError, AttributeError:
+            if not self._unusable_logged:
+                self._unusable_logged = True
+                LOGGER.warning(
+                    "%s reads %s %s, not an energy: the savings skip it",
+                    self.energy_entity,
+                    state.state,
+                    unit,
+                )
+            return
+        self._unusable_logged = False
+        if self.slots.add(state.last_reported, kwh):
+            self.store.async_delay_save(self._to_dict, SAVE_DELAY)
+
+    def _roll(self, today: date) -> None:
+        """Settle the challenge of a week that ended, make this week's, and tell the entities."""
+        self.today = today
+        holidays = self._holidays or japanese_holidays()
+        week = week_of(today)
+        if self.challenge is not None and self.challenge.week < week:
+            self.ledger.record_challenge(
+                progress(self.challenge, self.slots.slots, holidays).outcome()
+            )
+            self.challenge = None
+        if self.challenge is None:
+            self.challenge = self._make(week, holidays)
+        self.slots.forget_before(datetime.combine(today, datetime.min.time(), JST) - KEEP)
+        self.store.async_delay_save(self._to_dict, SAVE_DELAY)
+        self._update(rescore=True)
+
+    def _make(self, week: date, holidays: HolidayCalendar) -> Challenge | None:
+        history = list(self.ledger.challenges.values())
+        return make_challenge(self.slots.slots, week, history, holidays)
+
+    def _update(self, *, rescore: bool = False) -> None:
+        holidays = self._holidays or japanese_holidays()
+        before = self.progress
+        self.progress = (
+            progress(self.challenge, self.slots.slots, holidays, today=self.today + timedelta(1))
+            if self.challenge is not None
+            else None
+        )
+        if (
+            self.progress is not None
+            and self.progress.completed
+            and (
+                before is None
+                or before.challenge != self.progress.challenge
+                or not before.completed
+            )
+        ):
+            self._award("challenge_completed", {"challenge": str(self.progress.challenge.kind)})
+        if rescore:
+            earned = {award.card for award in self.score.cards}
+            self.score = self.ledger.score()
+            for award in self.score.cards:
+                if award.card not in earned:
+                    self._award(
+                        "card_earned", {"card": str(award.card), "rarity": str(award.card.rarity)}
+                    )
+        for listener in tuple(self._listeners):
+            listener()
+
+    def _award(self, kind: str, data: dict[str, Any]) -> None:
+        for listener in tuple(self._award_listeners):
+            listener(kind, data)
+
+    def _to_dict(self) -> dict[str, Any]:
+        return {
+            "slots": self.slots.to_dict(),
+            "ledger": self.ledger.to_dict(),
+            "challenge": _challenge_to_dict(self.challenge),
+        }
+
+    @property
+    def cards(self) -> tuple[Card, ...]:
+        """The cards earned, in the order first earned."""
+        return tuple(award.card for award in self.score.cards)
+
+
+async def async_setup_savings(hass: HomeAssistant, entry: SavingsConfigEntry) -> None:
+    """Load the stored savings and start following the energy sensor."""
+    tracker = SavingsTracker(hass, entry)
+    await tracker.async_start()
+    entry.runtime_data = tracker
+
+
+async def async_unload_savings(hass: HomeAssistant, entry: SavingsConfigEntry) -> None:
+    """Write the state now rather than after the save delay."""
+    await entry.runtime_data.async_stop()
+
+
+KIND_HANDLERS[EntryKind.SAVINGS] = KindHandler(
+    platforms=PLATFORMS, async_setup=async_setup_savings, async_unload=async_unload_savings
+)
