@@ -12,6 +12,7 @@ from . import (
     meter_entry,  # noqa: F401 - registers the meter kind's handler
     savings_entry,  # noqa: F401 - registers the savings kind's handler
 )
+from .card import async_register_card
 from .const import CONF_KIND, DOMAIN, EntryKind
 from .discovery import async_setup_discovery
 from .kinds import KIND_HANDLERS, KindHandler
@@ -22,6 +23,7 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Set up Denki: discovery of ECHONET Lite appliances, and actions as entry kinds add them."""
     async_setup_discovery(hass)
+    await async_register_card(hass)
     return True
 
 
