@@ -115,7 +115,9 @@ def test_develop_serves_onboarded_home_assistant_with_denki(
         data=json.dumps({"handler": "denki", "show_advanced_options": False}).encode(),
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
     )
-    with urllib.request.urlopen(request, timeout=30) as answer:
+    # The first flow loads Denki and its requirements: on a machine that has just installed
+    # them, that can take longer than any later request.
+    with urllib.request.urlopen(request, timeout=120) as answer:
         flow_result = json.loads(answer.read())
     assert flow_result["type"] == "menu"
     assert flow_result["menu_options"] == ["meter", "appliances", "aggregator", "savings"]
