@@ -9,6 +9,7 @@ from homeassistant.core import HomeAssistant
 from .appliances import diagnostics as appliances_diagnostics
 from .const import CONF_KIND, CONF_NODE_ID, CONF_PASSWORD, CONF_RBID, EntryKind
 from .coordinator import MeterConfigEntry
+from .savings_entry import SavingsTracker
 
 TO_REDACT = {CONF_RBID, CONF_PASSWORD, CONF_NODE_ID}
 
@@ -21,6 +22,11 @@ async def async_get_config_entry_diagnostics(
         return {
             "entry": async_redact_data(entry.as_dict(), TO_REDACT),
             **appliances_diagnostics(entry.runtime_data),  # type: ignore[arg-type]
+        }
+    if entry.data.get(CONF_KIND) == EntryKind.SAVINGS:
+        return {
+            "entry": async_redact_data(entry.as_dict(), TO_REDACT),
+            **savings_diagnostics(entry.runtime_data),  # type: ignore[arg-type]
         }
     data = entry.runtime_data
     link = data.link
@@ -40,5 +46,45 @@ async def async_get_config_entry_diagnostics(
         "backfill": {
             key: value.isoformat() if hasattr(value, "isoformat") else value
             for key, value in asdict(data.backfill.status).items()
+        },
+    }
+
+
+def savings_diagnostics(tracker: SavingsTracker) -> dict[str, Any]:
+    """How much use is recorded, the ledger's size, the score and the challenge."""
+    slots = sorted(tracker.slots.slots)
+    score = tracker.score
+    challenge = tracker.challenge
+    return {
+        "energy_entity": tracker.energy_entity,
+        "slots": {
+            "count": len(slots),
+            "first": slots[0].isoformat() if slots else None,
+            "last": slots[-1].isoformat() if slots else None,
+            "last_reading": tracker.slots.last_time.isoformat()
+            if tracker.slots.last_time
+            else None,
+        },
+        "ledger": {
+            "events": len(tracker.ledger.events),
+            "challenges": len(tracker.ledger.challenges),
+            "days": len(tracker.ledger.days),
+        },
+        "score": {
+            "points": score.points,
+            "level": score.level,
+            "streak": score.streak,
+            "best_streak": score.best_streak,
+            "shields": score.shields,
+            "cards": [str(award.card) for award in score.cards],
+        },
+        "challenge": None
+        if challenge is None
+        else {
+            "week": challenge.week.isoformat(),
+            "kind": str(challenge.kind),
+            "target": challenge.target,
+            "reference_kwh": round(challenge.reference_kwh, 3),
+            "days_met": tracker.progress.days_met if tracker.progress else None,
         },
     }

@@ -20,6 +20,7 @@ from custom_components.denki.const import (
     DOMAIN,
     EntryKind,
 )
+from custom_components.denki.diagnostics import async_get_config_entry_diagnostics
 from custom_components.denki.lib.savings import JST, SLOT
 from custom_components.denki.lib.savings.accumulate import SlotAccumulator
 from custom_components.denki.lib.savings.scoring import Ledger
@@ -219,3 +220,27 @@ async def test_an_unreadable_store_is_kept_aside_and_the_entry_starts_afresh(
     assert hass_storage[f"{key}.unreadable"]["data"] == broken
     assert _state(hass, "points").state == "0"
     assert _state(hass, "challenge").state == "unknown"  # no history yet: no challenge
+
+
+async def test_diagnostics_summarise_the_slots_ledger_score_and_challenge(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    entry = _entry()
+    key = f"{DOMAIN}.savings.{entry.entry_id}"
+    hass_storage[key] = {"version": 1, "minor_version": 1, "key": key, "data": _usual_history()}
+    freezer.move_to(datetime(2026, 8, 3, 8, 0, tzinfo=JST))
+    hass.states.async_set(ENERGY, "1000.000", ENERGY_ATTRIBUTES)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    # Called directly: the frozen clock would make the HTTP API's access token look expired.
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    assert diagnostics["energy_entity"] == ENERGY
+    assert diagnostics["slots"]["count"] == 28 * 48
+    assert diagnostics["slots"]["first"] == "2026-07-06T00:00:00+09:00"
+    assert diagnostics["ledger"] == {"events": 0, "challenges": 0, "days": 0}
+    assert diagnostics["score"]["points"] == 0
+    assert diagnostics["challenge"]["kind"] == "evening_peak"
+    assert diagnostics["challenge"]["reference_kwh"] == 4.0
