@@ -144,27 +144,43 @@ _FORMAT_1 = bytes((EHD1, EHD2_FORMAT_1))
 def _properties(
     data: bytes, position: int, count: int, where: str
 ) -> tuple[tuple[Property, ...], int]:
+    """`count` properties from `position` on, and the position after them.
+
+    Bounds are checked once, at the end: a property that overruns the frame
+    either makes the next index fail or leaves the position past the end,
+    and then `_overrun` walks the list again to say which one.
+    """
+    start = position
     properties: list[Property] = []
     append = properties.append
-    length = len(data)
-    for index in range(count):
-        end = position + 2
-        if end > length or (end := end + data[position + 1]) > length:
-            raise _cut_off(data, position, index, count, where)
-        append(_new(Property, (data[position], data[position + 2 : end])))
-        position = end
+    try:
+        for _ in range(count):
+            end = position + 2 + data[position + 1]
+            append(_new(Property, (data[position], data[position + 2 : end])))
+            position = end
+    except IndexError:
+        raise _overrun(data, start, count, where) from None
+    if position > len(data):
+        raise _overrun(data, start, count, where)
     return tuple(properties), position
 
 
-def _cut_off(data: bytes, position: int, index: int, count: int, where: str) -> FrameError:
-    """The error for a property that does not fit in what is left of the frame."""
+def _overrun(data: bytes, position: int, count: int, where: str) -> FrameError:
+    """The error for the first property of a list that does not fit in the frame."""
     length = len(data)
-    if position + 2 > length:
-        return FrameError(f"{where}property {index + 1} of {count} is cut off at byte {position}")
-    epc, pdc = data[position], data[position + 1]
-    return FrameError(
-        f"{where}property 0x{epc:02X} announces {pdc} bytes but {length - position - 2} remain"
-    )
+    for index in range(count):
+        if position + 2 > length:
+            return FrameError(
+                f"{where}property {index + 1} of {count} is cut off at byte {position}"
+            )
+        epc, pdc = data[position], data[position + 1]
+        if position + 2 + pdc > length:
+            return FrameError(
+                f"{where}property 0x{epc:02X} announces {pdc} bytes"
+                f" but {length - position - 2} remain"
+            )
+        position += 2 + pdc
+    return FrameError(f"{where}property list overruns the frame")  # pragma: no cover
 
 
 def _header_error(data: bytes) -> FrameError:
@@ -196,22 +212,7 @@ def decode_frame(data: bytes) -> Frame:
         # The common answer, one property, without building a list.
         properties: tuple[Property, ...] = (_new(Property, (data[12], data[14:position])),)
     else:
-        # Bounds are checked once at the end: a property that overruns the frame
-        # either makes the next index fail or leaves the position past the end.
-        # Then the careful loop runs again to say where.
-        found: list[Property] = []
-        append = found.append
-        position = HEADER_LENGTH
-        try:
-            for _ in range(count):
-                end = position + 2 + data[position + 1]
-                append(_new(Property, (data[position], data[position + 2 : end])))
-                position = end
-        except IndexError:
-            position = length + 1
-        if position > length:
-            _properties(data, HEADER_LENGTH, count, "")  # raises the FrameError
-        properties = tuple(found)
+        properties, position = _properties(data, HEADER_LENGTH, count, "")
     get_properties: tuple[Property, ...] = ()
     if code in _GET_LIST_CODES:
         if position >= length:
