@@ -179,8 +179,7 @@ class SavingsTracker:
 
     @callback
     def _on_changed(self, event: Event[EventStateChangedData]) -> None:
-        if (state := event.data["new_state"]) is not None:
-            self._reading(state)
+        if (state := event.data["new_state"]) is not None and self._reading(state):
             self._update()
 
     @callback
@@ -193,9 +192,10 @@ class SavingsTracker:
         if today != self.today:
             self._roll(today)
 
-    def _reading(self, state: State) -> None:
+    def _reading(self, state: State) -> bool:
+        """Put one reading into the slots; True when a slot changed."""
         if state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
-            return
+            return False
         unit = state.attributes.get("unit_of_measurement")
         try:
             kwh = EnergyConverter.convert(float(state.state), unit, UnitOfEnergy.KILO_WATT_HOUR)
@@ -208,36 +208,46 @@ class SavingsTracker:
                     state.state,
                     unit,
                 )
-            return
+            return False
         self._unusable_logged = False
-        if self.slots.add(state.last_reported, kwh):
-            self.store.async_delay_save(self._to_dict, SAVE_DELAY)
+        if not self.slots.add(state.last_reported, kwh):
+            return False
+        self.store.async_delay_save(self._to_dict, SAVE_DELAY)
+        return True
 
     def _roll(self, today: date) -> None:
         """Settle the challenge of a week that ended, make this week's, and tell the entities."""
         self.today = today
-        holidays = self._holidays or japanese_holidays()
         week = week_of(today)
         if self.challenge is not None and self.challenge.week < week:
             self.ledger.record_challenge(
-                progress(self.challenge, self.slots.slots, holidays).outcome()
+                progress(self.challenge, self.slots.slots, self._calendar).outcome()
             )
             self.challenge = None
         if self.challenge is None:
-            self.challenge = self._make(week, holidays)
+            self.challenge = make_challenge(
+                self.slots.slots, week, list(self.ledger.challenges.values()), self._calendar
+            )
         self.slots.forget_before(datetime.combine(today, datetime.min.time(), JST) - KEEP)
         self.store.async_delay_save(self._to_dict, SAVE_DELAY)
         self._update(rescore=True)
 
-    def _make(self, week: date, holidays: HolidayCalendar) -> Challenge | None:
-        history = list(self.ledger.challenges.values())
-        return make_challenge(self.slots.slots, week, history, holidays)
+    @property
+    def _calendar(self) -> HolidayCalendar:
+        """Japan's holidays: built in the executor at start, cached by japanese_holidays."""
+        return self._holidays or japanese_holidays()
 
     def _update(self, *, rescore: bool = False) -> None:
-        holidays = self._holidays or japanese_holidays()
+        """Recompute the week's progress, and the score when the ledger changed.
+
+        The entities are told only when something they show changed: the meter's
+        readings come every few seconds, most of them inside one slot.
+        """
         before = self.progress
         self.progress = (
-            progress(self.challenge, self.slots.slots, holidays, today=self.today + timedelta(1))
+            progress(
+                self.challenge, self.slots.slots, self._calendar, today=self.today + timedelta(1)
+            )
             if self.challenge is not None
             else None
         )
@@ -259,6 +269,8 @@ class SavingsTracker:
                     self._award(
                         "card_earned", {"card": str(award.card), "rarity": str(award.card.rarity)}
                     )
+        elif self.progress == before:
+            return  # a reading inside a slot the challenge does not look at, say
         for listener in tuple(self._listeners):
             listener()
 

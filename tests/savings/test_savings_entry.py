@@ -186,6 +186,7 @@ async def test_readings_in_wh_unavailable_and_garbage_are_handled(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     tracker = entry.runtime_data
+    points_reported = _state(hass, "points").last_reported  # the State object is updated in place
     freezer.move_to(datetime(2026, 8, 3, 10, 10, tzinfo=JST))
     hass.states.async_set(ENERGY, "5300", wh)
     freezer.move_to(datetime(2026, 8, 3, 10, 15, tzinfo=JST))
@@ -202,6 +203,8 @@ async def test_readings_in_wh_unavailable_and_garbage_are_handled(
     assert tracker.slots.slots == {datetime(2026, 8, 3, 10, 0, tzinfo=JST): pytest.approx(0.5)}
     assert tracker.slots.last_time == datetime(2026, 8, 3, 10, 25, tzinfo=JST)
     assert caplog.text.count("not an energy") == 1
+    # Nothing the entities show changed (no challenge yet): no state was written again.
+    assert _state(hass, "points").last_reported == points_reported
 
 
 async def test_an_unreadable_store_is_kept_aside_and_the_entry_starts_afresh(
