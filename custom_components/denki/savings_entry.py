@@ -37,14 +37,7 @@ from .const import CONF_ENERGY_ENTITY, CONF_YEN_PER_KWH, DOMAIN, LOGGER, EntryKi
 from .kinds import KIND_HANDLERS, KindHandler
 from .lib.savings import JST, HolidayCalendar, japanese_holidays
 from .lib.savings.accumulate import SlotAccumulator
-from .lib.savings.challenges import (
-    Challenge,
-    ChallengeKind,
-    ChallengeProgress,
-    make_challenge,
-    progress,
-    week_of,
-)
+from .lib.savings.challenges import Challenge, ChallengeProgress, make_challenge, progress, week_of
 from .lib.savings.scoring import Card, Ledger, Score
 
 PLATFORMS = (Platform.SENSOR, Platform.EVENT)
@@ -66,37 +59,13 @@ class _Stored:
     challenge: Challenge | None
 
 
-def _challenge_to_dict(challenge: Challenge | None) -> dict[str, Any] | None:
-    if challenge is None:
-        return None
-    return {
-        "week": challenge.week.isoformat(),
-        "kind": str(challenge.kind),
-        "target": challenge.target,
-        "reference_kwh": challenge.reference_kwh,
-        "days_needed": challenge.days_needed,
-    }
-
-
-def _challenge_from_dict(data: Any) -> Challenge | None:
-    if data is None:
-        return None
-    return Challenge(
-        week=date.fromisoformat(data["week"]),
-        kind=ChallengeKind(data["kind"]),
-        target=float(data["target"]),
-        reference_kwh=float(data["reference_kwh"]),
-        days_needed=int(data["days_needed"]),
-    )
-
-
 def _parse(data: dict[str, Any]) -> _Stored:
     """The stored state, or ValueError when any of it does not read."""
     try:
         return _Stored(
             SlotAccumulator.from_dict(data["slots"]),
             Ledger.from_dict(data["ledger"]),
-            _challenge_from_dict(data.get("challenge")),
+            None if data.get("challenge") is None else Challenge.from_dict(data["challenge"]),
         )
     except (KeyError, TypeError, ValueError) as err:
         raise ValueError(f"the stored savings do not read: {err}") from err
@@ -282,7 +251,7 @@ class SavingsTracker:
         return {
             "slots": self.slots.to_dict(),
             "ledger": self.ledger.to_dict(),
-            "challenge": _challenge_to_dict(self.challenge),
+            "challenge": self.challenge.to_dict() if self.challenge else None,
         }
 
     @property

@@ -1,6 +1,7 @@
 """Weekly challenges from the household's own data, worked out by hand."""
 
 from datetime import date, datetime, timedelta
+import json
 
 import pytest
 
@@ -139,3 +140,11 @@ def test_a_holiday_is_not_a_weekday_for_a_peak_challenge() -> None:
 def test_week_of() -> None:
     assert week_of(date(2026, 8, 9)) == WEEK
     assert week_of(WEEK) == WEEK
+
+
+def test_a_challenge_survives_json() -> None:
+    challenge = make_challenge(four_usual_weeks(), WEEK, [], no_holidays)
+    assert challenge is not None
+    assert Challenge.from_dict(json.loads(json.dumps(challenge.to_dict()))) == challenge
+    with pytest.raises(ValueError, match="not_a_kind"):
+        Challenge.from_dict({**challenge.to_dict(), "kind": "not_a_kind"})

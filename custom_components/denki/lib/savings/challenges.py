@@ -13,11 +13,11 @@ A day counts only when the meter has every slot of its window; a day with
 missing slots is reported as missing, never as met or missed.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 
 from .day_types import DayType, HolidayCalendar, day_type_of
 from .scoring import ChallengeOutcome
@@ -80,6 +80,31 @@ class Challenge:
     def limit_kwh(self) -> float:
         """A day meets the challenge at or below this use in the window."""
         return self.reference_kwh * (1 - self.target)
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready form, to store the week's challenge."""
+        return {
+            "week": self.week.isoformat(),
+            "kind": str(self.kind),
+            "target": self.target,
+            "reference_kwh": self.reference_kwh,
+            "days_needed": self.days_needed,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Challenge:
+        """Read `to_dict()`'s form back.
+
+        Raises:
+            KeyError, TypeError, ValueError: Something in it does not read.
+        """
+        return cls(
+            week=date.fromisoformat(data["week"]),
+            kind=ChallengeKind(data["kind"]),
+            target=float(data["target"]),
+            reference_kwh=float(data["reference_kwh"]),
+            days_needed=int(data["days_needed"]),
+        )
 
 
 @dataclass(frozen=True, slots=True)
