@@ -7,7 +7,6 @@ from pathlib import Path
 import secrets
 from typing import Any
 
-from homeassistant.components import network
 from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
 from homeassistant.config_entries import (
     SOURCE_REAUTH,
@@ -62,6 +61,7 @@ from .const import (
     LOGGER,
     EntryKind,
 )
+from .discovery import async_enabled_ipv4
 from .lib.broute.errors import (
     AuthenticationError,
     DongleDisconnectedError,
@@ -528,12 +528,8 @@ def _parse_hosts(interface: str, text: str) -> tuple[list[str], dict[str, str]]:
 async def _interface_addresses(hass: HomeAssistant) -> list[SelectOptionDict]:
     """The IPv4 addresses of this host's enabled interfaces, to choose the LAN by."""
     return [
-        SelectOptionDict(
-            value=address["address"], label=f"{address['address']} ({adapter['name']})"
-        )
-        for adapter in await network.async_get_adapters(hass)
-        if adapter["enabled"]
-        for address in adapter["ipv4"]
+        SelectOptionDict(value=address, label=f"{address} ({name})")
+        for address, name in await async_enabled_ipv4(hass)
     ]
 
 

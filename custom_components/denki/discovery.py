@@ -64,12 +64,16 @@ async def _free_addresses(hass: HomeAssistant) -> list[str]:
         for entry in hass.config_entries.async_entries(DOMAIN)
         if entry.source == SOURCE_IGNORE and entry.unique_id
     }
+    return [address for address, _ in await async_enabled_ipv4(hass) if address not in taken]
+
+
+async def async_enabled_ipv4(hass: HomeAssistant) -> list[tuple[str, str]]:
+    """Each IPv4 address, with its adapter's name, of the adapters Home Assistant enables."""
     return [
-        address["address"]
+        (address["address"], adapter["name"])
         for adapter in await network.async_get_adapters(hass)
         if adapter["enabled"]
         for address in adapter["ipv4"]
-        if address["address"] not in taken
     ]
 
 
