@@ -55,6 +55,21 @@ def _entry() -> MockConfigEntry:
     )
 
 
+async def _set_up_monday_with_four_usual_weeks(
+    hass: HomeAssistant, hass_storage: dict[str, Any], freezer: FrozenDateTimeFactory
+) -> MockConfigEntry:
+    """The entry, set up at 08:00 on WEEK's Monday, with `_usual_history` stored."""
+    entry = _entry()
+    key = f"{DOMAIN}.savings.{entry.entry_id}"
+    hass_storage[key] = {"version": 1, "minor_version": 1, "key": key, "data": _usual_history()}
+    freezer.move_to(datetime(2026, 8, 3, 8, 0, tzinfo=JST))
+    hass.states.async_set(ENERGY, "1000.000", ENERGY_ATTRIBUTES)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
 def _state(hass: HomeAssistant, key: str) -> Any:
     registry = er.async_get(hass)
     entity_id = next(
@@ -115,14 +130,8 @@ async def test_the_flow_takes_an_energy_counter_once_per_home(hass: HomeAssistan
 async def test_a_week_of_evenings_completes_the_challenge_and_earns_points_and_a_card(
     hass: HomeAssistant, hass_storage: dict[str, Any], freezer: FrozenDateTimeFactory
 ) -> None:
-    entry = _entry()
+    entry = await _set_up_monday_with_four_usual_weeks(hass, hass_storage, freezer)
     key = f"{DOMAIN}.savings.{entry.entry_id}"
-    hass_storage[key] = {"version": 1, "minor_version": 1, "key": key, "data": _usual_history()}
-    freezer.move_to(datetime(2026, 8, 3, 8, 0, tzinfo=JST))
-    hass.states.async_set(ENERGY, "1000.000", ENERGY_ATTRIBUTES)
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
 
     challenge = _state(hass, "challenge")
     assert challenge.state == "0"
@@ -230,14 +239,7 @@ async def test_diagnostics_summarise_the_slots_ledger_score_and_challenge(
     hass_storage: dict[str, Any],
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    entry = _entry()
-    key = f"{DOMAIN}.savings.{entry.entry_id}"
-    hass_storage[key] = {"version": 1, "minor_version": 1, "key": key, "data": _usual_history()}
-    freezer.move_to(datetime(2026, 8, 3, 8, 0, tzinfo=JST))
-    hass.states.async_set(ENERGY, "1000.000", ENERGY_ATTRIBUTES)
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    entry = await _set_up_monday_with_four_usual_weeks(hass, hass_storage, freezer)
     # Called directly: the frozen clock would make the HTTP API's access token look expired.
     diagnostics = await async_get_config_entry_diagnostics(hass, entry)
     assert diagnostics["energy_entity"] == ENERGY
