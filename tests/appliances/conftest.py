@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from unittest.mock import PropertyMock, patch
 
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
@@ -156,6 +157,14 @@ def appliances_entry(lan: Lan, **options: object) -> MockConfigEntry:
         },
         options=options,
     )
+
+
+def entity_id_of(entity_registry: er.EntityRegistry, platform: str, suffix: str) -> str:
+    """The entity id of the `platform` entity whose unique id ends with `suffix`."""
+    for entry in entity_registry.entities.values():
+        if entry.domain == platform and entry.unique_id.endswith(suffix):
+            return entry.entity_id
+    raise AssertionError(f"no {platform} entity ending {suffix}")
 
 
 async def until(predicate: Callable[[], bool], seconds: float = 10.0) -> None:

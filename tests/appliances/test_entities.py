@@ -46,16 +46,10 @@ from .conftest import (
     OUTSIDE,
     Lan,
     appliances_entry,
+    entity_id_of,
     set_up,
     until,
 )
-
-
-def _entity(entity_registry: er.EntityRegistry, platform: str, unique_suffix: str) -> str:
-    for entry in entity_registry.entities.values():
-        if entry.domain == platform and entry.unique_id.endswith(unique_suffix):
-            return entry.entity_id
-    raise AssertionError(f"no {platform} entity ending {unique_suffix}")
 
 
 @pytest.mark.parametrize(
@@ -113,7 +107,7 @@ async def test_one_device_per_object_named_by_identity(
 async def test_climate_controls_the_air_conditioner(
     hass: HomeAssistant, loaded: MockConfigEntry, lan: Lan, entity_registry: er.EntityRegistry
 ) -> None:
-    climate = _entity(entity_registry, "climate", "-climate")
+    climate = entity_id_of(entity_registry, "climate", "-climate")
     state = hass.states.get(climate)
     assert state is not None
     assert state.state == HVACMode.COOL
@@ -154,7 +148,7 @@ async def test_climate_controls_the_air_conditioner(
 async def test_water_heater_light_and_select(
     hass: HomeAssistant, loaded: MockConfigEntry, lan: Lan, entity_registry: er.EntityRegistry
 ) -> None:
-    heater = _entity(entity_registry, "water_heater", "026b01-water_heater")
+    heater = entity_id_of(entity_registry, "water_heater", "026b01-water_heater")
     state = hass.states.get(heater)
     assert state is not None
     assert state.state == "automatic"
@@ -171,7 +165,7 @@ async def test_water_heater_light_and_select(
         == b"\x43"
     )
 
-    light = _entity(entity_registry, "light", "-light")
+    light = entity_id_of(entity_registry, "light", "-light")
     await hass.services.async_call(
         LIGHT_DOMAIN,
         SERVICE_TURN_ON,
@@ -182,7 +176,7 @@ async def test_water_heater_light_and_select(
     light_values = next(v for e, v in outside.objects.items() if e.class_id == 0x0290)
     assert light_values[0xB0] == bytes((50,))
 
-    mode = _entity(entity_registry, "select", f"{int.from_bytes(BATTERY.to_bytes()):06x}-da")
+    mode = entity_id_of(entity_registry, "select", f"{int.from_bytes(BATTERY.to_bytes()):06x}-da")
     state = hass.states.get(mode)
     assert state is not None
     assert state.state == "charging"
@@ -200,7 +194,7 @@ async def test_a_notification_updates_at_once_and_a_foreign_change_is_reported(
 ) -> None:
     events: list[Event] = []
     hass.bus.async_listen(f"{DOMAIN}_appliance_changed", events.append)
-    climate = _entity(entity_registry, "climate", "-climate")
+    climate = entity_id_of(entity_registry, "climate", "-climate")
     node = lan.nodes[LIVING]
     # Someone uses the remote control: the unit announces its new setpoint.
     node.objects[AIRCON][0xB3] = bytes((24,))
@@ -216,7 +210,7 @@ async def test_a_notification_updates_at_once_and_a_foreign_change_is_reported(
 async def test_a_silent_node_is_unavailable_and_comes_back(
     hass: HomeAssistant, loaded: MockConfigEntry, lan: Lan, entity_registry: er.EntityRegistry
 ) -> None:
-    climate = _entity(entity_registry, "climate", "-climate")
+    climate = entity_id_of(entity_registry, "climate", "-climate")
     coordinator = next(c for c in loaded.runtime_data.coordinators.values() if c.info.eoj == AIRCON)
     node = lan.nodes[LIVING]
     node.drop = 1000
@@ -232,7 +226,7 @@ async def test_control_can_be_turned_off_per_class(
 ) -> None:
     entry = appliances_entry(lan, **{CONF_SETTABLE_CLASSES: ["0290"]})
     await set_up(hass, entry)
-    climate = _entity(entity_registry, "climate", "-climate")
+    climate = entity_id_of(entity_registry, "climate", "-climate")
     await until(
         lambda: hass.states.get(climate) is not None and hass.states.get(climate).state != "unknown"
     )  # type: ignore[union-attr]
@@ -283,7 +277,7 @@ async def test_an_unknown_host_setting_our_node_raises_a_repair_issue(
 async def test_a_restart_brings_entities_back_before_the_lan_answers(
     hass: HomeAssistant, loaded: MockConfigEntry, lan: Lan, entity_registry: er.EntityRegistry
 ) -> None:
-    climate = _entity(entity_registry, "climate", "-climate")
+    climate = entity_id_of(entity_registry, "climate", "-climate")
     assert await hass.config_entries.async_unload(loaded.entry_id)
     for node in lan.nodes.values():
         node.drop = 1000
@@ -292,7 +286,7 @@ async def test_a_restart_brings_entities_back_before_the_lan_answers(
     # Known from storage: the coordinators exist at once, with the same entity.
     assert len(loaded.runtime_data.coordinators) == OBJECTS
     assert hass.states.get(climate) is not None
-    assert _entity(entity_registry, "climate", "-climate") == climate
+    assert entity_id_of(entity_registry, "climate", "-climate") == climate
 
 
 async def test_diagnostics_show_maps_capacity_and_counters_without_our_node_id(

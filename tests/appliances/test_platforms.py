@@ -51,15 +51,9 @@ from .conftest import (
     UTILITY,
     Lan,
     appliances_entry,
+    entity_id_of,
     set_up,
 )
-
-
-def _entity(entity_registry: er.EntityRegistry, platform: str, suffix: str) -> str:
-    for entry in entity_registry.entities.values():
-        if entry.domain == platform and entry.unique_id.endswith(suffix):
-            return entry.entity_id
-    raise AssertionError(f"no {platform} entity ending {suffix}")
 
 
 async def _call(
@@ -74,7 +68,7 @@ async def test_fans_set_speed_preset_and_direction(
     hass: HomeAssistant, loaded: MockConfigEntry, lan: Lan, entity_registry: er.EntityRegistry
 ) -> None:
     node = lan.nodes[UTILITY]
-    ceiling = _entity(entity_registry, "fan", "013a01-fan")
+    ceiling = entity_id_of(entity_registry, "fan", "013a01-fan")
     state = hass.states.get(ceiling)
     assert state is not None
     assert state.state == "on"
@@ -88,7 +82,7 @@ async def test_fans_set_speed_preset_and_direction(
     assert node.objects[CEILING_FAN][0x80] == b"\x31"
     assert hass.states.get(ceiling).state == "off"  # type: ignore[union-attr]
 
-    cleaner = _entity(entity_registry, "fan", "013501-fan")
+    cleaner = entity_id_of(entity_registry, "fan", "013501-fan")
     state = hass.states.get(cleaner)
     assert state is not None
     assert state.attributes[ATTR_PRESET_MODE] == "auto"
@@ -103,13 +97,13 @@ async def test_covers_and_locks_stay_read_only_by_default(
     hass: HomeAssistant, loaded: MockConfigEntry, lan: Lan, entity_registry: er.EntityRegistry
 ) -> None:
     node = lan.nodes[UTILITY]
-    lock = _entity(entity_registry, "lock", "026f01-lock")
+    lock = entity_id_of(entity_registry, "lock", "026f01-lock")
     assert hass.states.get(lock).state == "locked"  # type: ignore[union-attr]
     with pytest.raises(HomeAssistantError):
         await _call(hass, LOCK_DOMAIN, SERVICE_UNLOCK, lock)
     assert node.objects[LOCK][0xE0] == b"\x41"
 
-    cover = _entity(entity_registry, "cover", "026301-cover")
+    cover = entity_id_of(entity_registry, "cover", "026301-cover")
     state = hass.states.get(cover)
     assert state is not None
     assert state.state == "open"  # stopped halfway
@@ -125,14 +119,14 @@ async def test_covers_and_locks_move_once_allowed(
     await set_up(hass, entry)
     node = lan.nodes[UTILITY]
 
-    lock = _entity(entity_registry, "lock", "026f01-lock")
+    lock = entity_id_of(entity_registry, "lock", "026f01-lock")
     await _call(hass, LOCK_DOMAIN, SERVICE_UNLOCK, lock)
     assert node.objects[LOCK][0xE0] == b"\x42"
     assert hass.states.get(lock).state == "unlocked"  # type: ignore[union-attr]
     await _call(hass, LOCK_DOMAIN, SERVICE_LOCK, lock)
     assert node.objects[LOCK][0xE0] == b"\x41"
 
-    cover = _entity(entity_registry, "cover", "026301-cover")
+    cover = entity_id_of(entity_registry, "cover", "026301-cover")
     features = CoverEntityFeature(hass.states.get(cover).attributes["supported_features"])  # type: ignore[union-attr]
     assert features == (
         CoverEntityFeature.OPEN
@@ -151,7 +145,7 @@ async def test_gas_and_hybrid_water_heaters(
     hass: HomeAssistant, loaded: MockConfigEntry, lan: Lan, entity_registry: er.EntityRegistry
 ) -> None:
     node = lan.nodes[UTILITY]
-    gas = _entity(entity_registry, "water_heater", "027201-water_heater")
+    gas = entity_id_of(entity_registry, "water_heater", "027201-water_heater")
     state = hass.states.get(gas)
     assert state is not None
     assert state.state == "idle"
@@ -169,7 +163,7 @@ async def test_gas_and_hybrid_water_heaters(
     assert node.objects[GAS_HEATER][0x80] == b"\x31"
     assert hass.states.get(gas).state == "off"  # type: ignore[union-attr]
 
-    hybrid = _entity(entity_registry, "water_heater", "02a601-water_heater")
+    hybrid = entity_id_of(entity_registry, "water_heater", "02a601-water_heater")
     assert hass.states.get(hybrid).state == "automatic"  # type: ignore[union-attr]
     await _call(
         hass, WATER_HEATER_DOMAIN, SERVICE_SET_OPERATION_MODE, hybrid, operation_mode="manual_stop"
@@ -251,7 +245,7 @@ async def test_changes_home_assistant_asked_for_raise_nothing(
     await set_up(hass, entry)
     events: list[Event] = []
     hass.bus.async_listen(f"{DOMAIN}_appliance_changed", events.append)
-    lock = _entity(entity_registry, "lock", "026f01-lock")
+    lock = entity_id_of(entity_registry, "lock", "026f01-lock")
     await _call(hass, LOCK_DOMAIN, SERVICE_UNLOCK, lock)
     coordinator = next(c for c in entry.runtime_data.coordinators.values() if c.info.eoj == LOCK)
     coordinator._cycle = 0
@@ -266,7 +260,7 @@ async def test_distribution_board_circuits_are_energy_sensors_in_the_boards_unit
     hass: HomeAssistant, loaded: MockConfigEntry, lan: Lan, entity_registry: er.EntityRegistry
 ) -> None:
     """Each circuit's energy (0xD0...) is a kWh sensor for the Energy dashboard, times 0xC2."""
-    circuit = _entity(entity_registry, "sensor", "028701-d0_0")
+    circuit = entity_id_of(entity_registry, "sensor", "028701-d0_0")
     state = hass.states.get(circuit)
     assert state is not None
     assert state.state == "456.7"  # 4567 in units of 0.1 kWh
@@ -275,7 +269,7 @@ async def test_distribution_board_circuits_are_energy_sensors_in_the_boards_unit
     registered = entity_registry.async_get(circuit)
     assert registered is not None
     assert registered.disabled_by is None
-    current = entity_registry.async_get(_entity(entity_registry, "sensor", "028701-d0_1"))
+    current = entity_registry.async_get(entity_id_of(entity_registry, "sensor", "028701-d0_1"))
     assert current is not None
     assert current.disabled_by is er.RegistryEntryDisabler.INTEGRATION  # there to enable
 
@@ -285,7 +279,7 @@ async def test_distribution_board_circuits_are_energy_sensors_in_the_boards_unit
     coordinator._cycle = 0
     await coordinator.async_refresh()
     assert hass.states.get(circuit).state == "45.67"  # type: ignore[union-attr]
-    whole = hass.states.get(_entity(entity_registry, "sensor", "028701-c0"))
+    whole = hass.states.get(entity_id_of(entity_registry, "sensor", "028701-c0"))
     assert whole is not None
     assert whole.state == "1234.56"
 
@@ -293,7 +287,7 @@ async def test_distribution_board_circuits_are_energy_sensors_in_the_boards_unit
 async def test_a_number_sets_the_device(
     hass: HomeAssistant, loaded: MockConfigEntry, lan: Lan, entity_registry: er.EntityRegistry
 ) -> None:
-    supply = _entity(entity_registry, "number", "026b01-d1")
+    supply = entity_id_of(entity_registry, "number", "026b01-d1")
     assert hass.states.get(supply).state == "42.0"  # type: ignore[union-attr]
     await _call(hass, NUMBER_DOMAIN, SERVICE_SET_VALUE, supply, value=45)
     living = lan.nodes[LIVING]
