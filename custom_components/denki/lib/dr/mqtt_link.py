@@ -15,8 +15,18 @@ import logging
 import ssl
 
 import aiomqtt
+from aiomqtt.exceptions import MqttConnectError
 
-from .mqtt_profile import AckMessage, DownMessage, ProfileError, Topics, encode_report, parse_down
+from .model import OptState
+from .mqtt_profile import (
+    AckMessage,
+    DownMessage,
+    ProfileError,
+    Topics,
+    encode_opt,
+    encode_report,
+    parse_down,
+)
 from .reports import Outbox
 
 _LOGGER = logging.getLogger(__name__)
@@ -24,6 +34,20 @@ _LOGGER = logging.getLogger(__name__)
 BACKOFF_START = 1.0
 BACKOFF_MAX = 300.0
 RESEND_AFTER = 60.0  # resend unacknowledged reports after this long connected
+AUTH_REFUSALS = frozenset({4, 5, 134, 135})
+"""CONNACK codes that mean the credentials are wrong (MQTT 3.1.1: 4, 5; MQTT 5: 0x86, 0x87)."""
+
+
+def is_auth_refusal(err: aiomqtt.MqttError) -> bool:
+    """Whether the broker refused the connection for its username or password."""
+    if not isinstance(err, MqttConnectError):
+        return False
+    code = getattr(err.rc, "value", err.rc)
+    return code in AUTH_REFUSALS
+
+
+class MqttAuthError(aiomqtt.MqttError):
+    """The aggregator's broker refused the username or password: retrying will not help."""
 
 
 class MqttLink:
@@ -38,6 +62,7 @@ class MqttLink:
         outbox: Outbox,
         on_message: Callable[[DownMessage], None],
         client_id: str,
+        on_auth_error: Callable[[], None] | None = None,
         username: str | None = None,
         password: str | None = None,
         tls_context: ssl.SSLContext | None = None,
@@ -51,6 +76,8 @@ class MqttLink:
         self.topics = topics
         self._outbox = outbox
         self._on_message = on_message
+        self._on_auth_error = on_auth_error
+        self._opts: list[bytes] = []
         self._client_id = client_id
         self._username = username
         self._password = password
@@ -70,14 +97,33 @@ class MqttLink:
         self._wake.set()
         return seq
 
+    @property
+    def queued(self) -> int:
+        """Reports the aggregator has not acknowledged yet."""
+        return len(self._outbox)
+
+    def send_opt(self, event_id: str, opt: OptState, at: datetime) -> None:
+        """Tell the aggregator the household's choice (now, or as soon as connected)."""
+        self._opts.append(encode_opt(event_id, opt, at))
+        self._wake.set()
+
     async def run(self) -> None:
-        """Stay connected until cancelled."""
+        """Stay connected until cancelled, or until the broker refuses the credentials."""
         delay = self._backoff_start
         while True:
             try:
                 await self._session()
             except aiomqtt.MqttError as err:
                 self.connected.clear()
+                if is_auth_refusal(err):
+                    _LOGGER.warning(
+                        "The aggregator's broker %s:%s refused the username or password",
+                        self._host,
+                        self._port,
+                    )
+                    if self._on_auth_error is not None:
+                        self._on_auth_error()
+                    raise MqttAuthError(str(err)) from err
                 if not self._outage_logged:
                     _LOGGER.warning(
                         "Lost the aggregator's broker %s:%s (%s); retrying",
@@ -145,6 +191,9 @@ class MqttLink:
             # Clear before reading the outbox: a report queued while this
             # loop publishes sets the event again and is not left waiting.
             self._wake.clear()
+            while self._opts:
+                await client.publish(self.topics.opt, self._opts[0], qos=1)
+                self._opts.pop(0)
             pending = [r for r in self._outbox.pending() if r[0] > next_seq]
             for seq, record in pending:
                 at = datetime.fromisoformat(record["at"])
