@@ -8,6 +8,7 @@ from homeassistant.helpers.device_registry import DeviceEntry
 from homeassistant.helpers.typing import ConfigType
 
 from . import (
+    aggregator_entry,  # noqa: F401 - registers the aggregator kind's handler
     appliances_entry,  # noqa: F401 - registers the appliances kind's handler
     meter_entry,  # noqa: F401 - registers the meter kind's handler
     savings_entry,  # noqa: F401 - registers the savings kind's handler
@@ -16,6 +17,7 @@ from .card import async_register_card
 from .const import CONF_KIND, DOMAIN, EntryKind
 from .discovery import async_setup_discovery
 from .kinds import KIND_HANDLERS, KindHandler
+from .services import async_setup_services
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -23,6 +25,7 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Set up Denki: discovery of ECHONET Lite appliances, and actions as entry kinds add them."""
     async_setup_discovery(hass)
+    async_setup_services(hass)
     await async_register_card(hass)
     return True
 

@@ -1,4 +1,4 @@
-"""Binary sensors of ECHONET Lite appliances: fault status and read-only two-state properties."""
+"""Binary sensors: DR event active and aggregator link; appliance fault status and two-state properties."""
 
 from homeassistant.components.binary_sensor import BinarySensorEntity
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
@@ -6,9 +6,11 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .aggregator_entities import async_setup_aggregator_binary_sensors
 from .appliance_entities import EPC_FAULT_STATUS, PlannedEntity, on_code, plan
 from .appliances import AppliancesConfigEntry, ObjectCoordinator
 from .appliances_entry import async_setup_appliance_platform
+from .const import CONF_KIND, EntryKind
 from .entity import ApplianceEntity
 
 PARALLEL_UPDATES = 0
@@ -20,7 +22,10 @@ async def async_setup_entry(
     entry: AppliancesConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add a binary sensor for each such property of each object."""
+    """Add the aggregator's binary sensors, or one for each such property of each appliance."""
+    if entry.data.get(CONF_KIND) == EntryKind.AGGREGATOR:
+        async_setup_aggregator_binary_sensors(hass, entry, async_add_entities)  # type: ignore[arg-type]
+        return
 
     def _entities(coordinator: ObjectCoordinator) -> list[ApplianceBinarySensor]:
         return [

@@ -39,6 +39,7 @@ import probatio
 import serial.tools.list_ports
 
 from . import appliances
+from .aggregator_flow import AggregatorFlowMixin, AggregatorOptionsFlow, is_aggregator
 from .appliances import class_name, discover_once, poll_seconds, settable_classes
 from .const import (
     CONF_DEVICE,
@@ -94,7 +95,7 @@ def list_serial_ports() -> list[SelectOptionDict]:
     ]
 
 
-class DenkiConfigFlow(ConfigFlow, domain=DOMAIN):
+class DenkiConfigFlow(AggregatorFlowMixin, ConfigFlow, domain=DOMAIN):
     """Let the user choose which part of the home to add.
 
     Each kind has its own step, named after the kind. Until a kind's
@@ -153,7 +154,9 @@ class DenkiConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
-        """The meter refused the credentials: ask for them again."""
+        """The meter or the aggregator refused the credentials: ask for them again."""
+        if is_aggregator(self._get_reauth_entry()):
+            return await self.async_step_reauth_aggregator()
         self._meter_input = dict(entry_data)
         return await self.async_step_reauth_confirm()
 
@@ -192,6 +195,8 @@ class DenkiConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         if entry.data.get(CONF_KIND) == EntryKind.APPLIANCES:
             return await self.async_step_reconfigure_appliances()
+        if is_aggregator(entry):
+            return await self.async_step_reconfigure_aggregator()
         if entry.data.get(CONF_KIND) != EntryKind.METER:
             return self.async_abort(reason="reconfigure_not_supported")
         errors = self._take_join_error()
@@ -428,14 +433,16 @@ class DenkiConfigFlow(ConfigFlow, domain=DOMAIN):
     @staticmethod
     @callback
     def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
-        """Options exist for appliances entries: poll interval and which classes may be set."""
+        """Appliances: poll interval and settable classes; aggregator: the automatic response."""
+        if is_aggregator(config_entry):
+            return AggregatorOptionsFlow()
         return AppliancesOptionsFlow()
 
-    async def async_step_aggregator(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Add an aggregator that sends demand-response events."""
-        return self.async_abort(reason="aggregator_not_available")
+    @classmethod
+    @callback
+    def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
+        """Only appliances and aggregator entries have options."""
+        return config_entry.data.get(CONF_KIND) in (EntryKind.APPLIANCES, EntryKind.AGGREGATOR)
 
     async def async_step_savings(
         self, user_input: dict[str, Any] | None = None

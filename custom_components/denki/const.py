@@ -88,3 +88,39 @@ that Home Assistant did not ask for raises a repair issue, not only an event."""
 
 CONF_NODES = "nodes"
 """Discovery data of the appliances kind: how many nodes answered."""
+
+# Aggregator entries.
+CONF_PROTOCOL: Final = "protocol"
+PROTOCOL_OPENADR3: Final = "openadr3"
+PROTOCOL_MQTT: Final = "mqtt"
+CONF_URL: Final = "url"
+CONF_CLIENT_ID: Final = "client_id"
+CONF_CLIENT_SECRET: Final = "client_secret"  # noqa: S105 - the name of the field
+CONF_PROGRAM: Final = "program"
+CONF_VERIFY_SSL: Final = "verify_ssl"
+CONF_HOST: Final = "host"
+CONF_USERNAME: Final = "username"
+CONF_TLS: Final = "tls"
+CONF_PREFIX: Final = "prefix"
+CONF_VEN: Final = "ven"
+DEFAULT_MQTT_PORT: Final = 8883
+DEFAULT_PREFIX: Final = "denki/dr"
+OPENADR3_POLL_SECONDS: Final = 60
+"""How often an OpenADR 3 VTN is asked for its events."""
+
+# Aggregator options: the automatic response and the reports.
+CONF_AUTO_RESPONSE: Final = "auto_response"
+CONF_CLIMATES: Final = "climates"
+CONF_WATER_HEATERS: Final = "water_heaters"
+CONF_BATTERIES: Final = "batteries"
+CONF_EV_CHARGERS: Final = "ev_chargers"
+CONF_LIGHTS: Final = "lights"
+CONF_CLIMATE_OFFSET: Final = "climate_offset"
+CONF_COOLING_MAX: Final = "cooling_max"
+CONF_HEATING_MIN: Final = "heating_min"
+CONF_LIGHT_PERCENT: Final = "light_percent"
+CONF_BATTERY_OPTION: Final = "battery_option"
+CONF_MIN_LEVEL: Final = "min_level"
+CONF_POWER_ENTITY: Final = "power_entity"
+CONF_REPORT_MINUTES: Final = "report_minutes"
+DEFAULT_REPORT_MINUTES: Final = 5

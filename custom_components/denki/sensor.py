@@ -21,6 +21,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
+from .aggregator_entities import async_setup_aggregator_sensors
 from .appliance_sensor import async_setup_appliance_sensors
 from .const import CONF_KIND, EntryKind
 from .coordinator import MeterConfigEntry, MeterCoordinator
@@ -96,12 +97,15 @@ async def async_setup_entry(
     entry: MeterConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the sensors of a meter, an appliances or a savings entry."""
+    """Add the sensors of a meter, an appliances, an aggregator or a savings entry."""
     if entry.data.get(CONF_KIND) == EntryKind.APPLIANCES:
         async_setup_appliance_sensors(hass, entry, async_add_entities)  # type: ignore[arg-type]
         return
     if entry.data.get(CONF_KIND) == EntryKind.SAVINGS:
         async_setup_savings_sensors(hass, entry, async_add_entities)  # type: ignore[arg-type]
+        return
+    if entry.data.get(CONF_KIND) == EntryKind.AGGREGATOR:
+        async_setup_aggregator_sensors(hass, entry, async_add_entities)  # type: ignore[arg-type]
         return
     data = entry.runtime_data
     coordinator = data.coordinator

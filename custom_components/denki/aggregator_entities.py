@@ -1,0 +1,298 @@
+"""Entities of the aggregator entry: the calendar, event, sensors and binary sensors of DR events."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from homeassistant.components.binary_sensor import BinarySensorEntity, BinarySensorEntityDescription
+from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
+from homeassistant.components.calendar import CalendarEntity, CalendarEvent
+from homeassistant.components.event import EventEntity
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import EntityCategory, UnitOfPower
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.typing import StateType
+from homeassistant.util import dt as dt_util
+
+from .aggregator_entry import AggregatorConfigEntry, AggregatorHub
+from .const import DOMAIN
+from .lib.dr import DrEvent, SignalType
+
+LONGEST_SHOWN = timedelta(days=366)
+"""An event "until further notice" is shown this long in the calendar."""
+EVENT_TYPES = ["announced", "modified", "cancelled", "started", "ended", "result"]
+
+
+class AggregatorEntity(Entity):
+    """An entity of the aggregator entry, under one service device."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+
+    def __init__(self, hub: AggregatorHub, key: str) -> None:
+        """Name the entity after `key`."""
+        self.hub = hub
+        self._attr_translation_key = key
+        self._attr_unique_id = f"{hub.entry.entry_id}_{key}"
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, hub.entry.entry_id)},
+            translation_key="aggregator",
+            entry_type=DeviceEntryType.SERVICE,
+        )
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the hub."""
+        self.async_on_remove(self.hub.add_listener(self._on_hub))
+
+    @callback
+    def _on_hub(self) -> None:
+        self.async_write_ha_state()
+
+
+def summary(event: DrEvent) -> str:
+    """The calendar's line for an event: its name, or its program."""
+    return event.name or event.program_id
+
+
+def describe(event: DrEvent) -> str:
+    """The signals of an event, interval by interval, for the calendar's description."""
+    lines = []
+    for interval in event.intervals:
+        values = ", ".join(
+            f"{kind} {'/'.join(str(v) for v in values)}"
+            for kind, values in sorted(interval.payloads.items())
+        )
+        start = dt_util.as_local(interval.start).strftime("%H:%M")
+        lines.append(f"{start} {values}".strip())
+    return "\n".join(lines)
+
+
+def attributes(event: DrEvent | None) -> dict[str, Any]:
+    """What automations want to know of an event."""
+    if event is None:
+        return {}
+    return {
+        "event_id": event.event_id,
+        "program": event.program_id,
+        "name": event.name,
+        "start": event.start.isoformat(),
+        "end": None if event.end - event.start > LONGEST_SHOWN else event.end.isoformat(),
+        "opt": str(event.opt),
+        "source": event.source,
+    }
+
+
+def _calendar_event(event: DrEvent) -> CalendarEvent:
+    end = min(event.end, event.start + LONGEST_SHOWN)
+    return CalendarEvent(
+        start=dt_util.as_local(event.start),
+        end=dt_util.as_local(end),
+        summary=summary(event),
+        description=describe(event),
+        uid=event.event_id,
+    )
+
+
+class DrCalendar(AggregatorEntity, CalendarEntity):
+    """Every DR event the aggregator sent (ended ones are kept a week; cancelled ones are not shown)."""
+
+    def __init__(self, hub: AggregatorHub) -> None:
+        """The calendar of the entry."""
+        super().__init__(hub, "events")
+        self._attr_name = None
+
+    @property
+    def event(self) -> CalendarEvent | None:
+        """The event in force, or the next one."""
+        now = dt_util.utcnow()
+        event = self.hub.current() or self.hub.store.next_pending(now)
+        return None if event is None else _calendar_event(event)
+
+    async def async_get_events(
+        self, hass: HomeAssistant, start_date: datetime, end_date: datetime
+    ) -> list[CalendarEvent]:
+        """The events that overlap the range."""
+        return [
+            _calendar_event(event)
+            for event in self.hub.store.events
+            if not event.cancelled and event.start < end_date and event.end > start_date
+        ]
+
+
+class DrEventEntity(AggregatorEntity, EventEntity):
+    """Each change of an event, once: announced, modified, cancelled, started, ended, result."""
+
+    _attr_event_types = EVENT_TYPES
+
+    def __init__(self, hub: AggregatorHub) -> None:
+        """The event entity of the entry."""
+        super().__init__(hub, "dr_event")
+
+    async def async_added_to_hass(self) -> None:
+        """Listen for the hub's changes."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self.hub.add_change_listener(self._on_change))
+
+    @callback
+    def _on_hub(self) -> None:
+        """The event entity shows changes, not the hub's state."""
+
+    @callback
+    def _on_change(self, kind: str, event: DrEvent, data: dict[str, Any]) -> None:
+        self._trigger_event(kind, {**attributes(event), **data})
+        self.async_write_ha_state()
+
+
+@dataclass(frozen=True, kw_only=True)
+class DrSensorDescription(SensorEntityDescription):
+    """A sensor of the aggregator entry."""
+
+    value_fn: Callable[[AggregatorHub], StateType | datetime]
+
+
+def _next_start(hub: AggregatorHub) -> datetime | None:
+    event = hub.store.next_pending(dt_util.utcnow())
+    return None if event is None else event.start
+
+
+SENSORS: tuple[DrSensorDescription, ...] = (
+    DrSensorDescription(
+        key="next_event_start",
+        translation_key="next_event_start",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=_next_start,
+    ),
+    DrSensorDescription(
+        key="dr_level",
+        translation_key="dr_level",
+        value_fn=lambda hub: hub.value_now(SignalType.SIMPLE),
+    ),
+    DrSensorDescription(
+        key="import_limit",
+        translation_key="import_limit",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        value_fn=lambda hub: hub.value_now(SignalType.IMPORT_CAPACITY_LIMIT),
+    ),
+    DrSensorDescription(
+        key="dr_price",
+        translation_key="dr_price",
+        value_fn=lambda hub: hub.value_now(SignalType.PRICE),
+    ),
+    DrSensorDescription(
+        key="curtailed_power",
+        translation_key="curtailed_power",
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        value_fn=lambda hub: hub.curtailed_kw,
+    ),
+    DrSensorDescription(
+        key="appliances_in_plan",
+        translation_key="appliances_in_plan",
+        value_fn=lambda hub: (
+            0 if hub.response is None else len(hub.response.steps) - len(hub.response.overridden)
+        ),
+    ),
+    DrSensorDescription(
+        key="reports_pending",
+        translation_key="reports_pending",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda hub: hub.source.pending_reports(),
+    ),
+)
+
+
+class DrSensor(AggregatorEntity, SensorEntity):
+    """A value of the events in force."""
+
+    entity_description: DrSensorDescription
+
+    def __init__(self, hub: AggregatorHub, description: DrSensorDescription) -> None:
+        """Show `description`'s value."""
+        super().__init__(hub, description.key)
+        self.entity_description = description
+
+    @property
+    def native_value(self) -> StateType | datetime:
+        """The value now."""
+        return self.entity_description.value_fn(self.hub)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """The plan's appliances, for the appliances sensor."""
+        response = self.hub.response
+        if self.entity_description.key != "appliances_in_plan" or response is None:
+            return None
+        return {
+            "curtailed": [
+                s.entity_id for s in response.steps if s.entity_id not in response.overridden
+            ],
+            "left_by_a_person": sorted(response.overridden),
+        }
+
+
+class ActiveSensor(AggregatorEntity, BinarySensorEntity):
+    """On while an event is in force."""
+
+    def __init__(self, hub: AggregatorHub) -> None:
+        """The "event active" binary sensor."""
+        super().__init__(hub, "event_active")
+
+    @property
+    def is_on(self) -> bool:
+        """Whether an event is in force."""
+        return self.hub.current() is not None
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """The event in force."""
+        return attributes(self.hub.current())
+
+
+class LinkSensor(AggregatorEntity, BinarySensorEntity):
+    """Whether the aggregator is reachable."""
+
+    entity_description = BinarySensorEntityDescription(
+        key="aggregator_link",
+        translation_key="aggregator_link",
+        device_class=BinarySensorDeviceClass.CONNECTIVITY,
+        entity_category=EntityCategory.DIAGNOSTIC,
+    )
+
+    def __init__(self, hub: AggregatorHub) -> None:
+        """The connectivity binary sensor."""
+        super().__init__(hub, "aggregator_link")
+
+    @property
+    def is_on(self) -> bool:
+        """Whether the last exchange with the aggregator worked."""
+        return bool(self.hub.source.connected)
+
+
+def async_setup_aggregator_sensors(
+    hass: HomeAssistant,
+    entry: AggregatorConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the sensors of an aggregator entry."""
+    async_add_entities(DrSensor(entry.runtime_data, description) for description in SENSORS)
+
+
+def async_setup_aggregator_binary_sensors(
+    hass: HomeAssistant,
+    entry: AggregatorConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the binary sensors of an aggregator entry."""
+    async_add_entities([ActiveSensor(entry.runtime_data), LinkSensor(entry.runtime_data)])

@@ -1,0 +1,935 @@
+"""The aggregator entry: demand-response events in, the automatic response, reports out.
+
+One entry per aggregator. Its protocol (OpenADR 3 over REST, or the MQTT
+aggregator profile) feeds `lib.dr.EventStore`; the store tells each change
+once (announced, modified, cancelled, started, ended), and the hub acts on
+it:
+
+- the entities (calendar, event, sensors) are told;
+- at the start of an event the household takes part in, the automatic
+  response runs the plan of `lib.dr.response` on the appliances chosen in
+  the options, after recording how each one was; at the end, on a
+  cancellation or an opt-out, every appliance still in the plan is put back
+  exactly. An appliance a person changes during the event leaves the plan:
+  it is neither touched again nor "restored" over that person's choice;
+- a restart during an event keeps the plan (it is stored), and a restart
+  after an event ended puts the appliances back as soon as they answer.
+
+Reports of the meter's power and the curtailed kW go out at the report
+interval, through `lib.dr.reports` (deadband, keep-alive, a disk outbox that
+survives the link being down and a restart).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+import ssl
+from typing import Any, Protocol
+
+import aiomqtt
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN, Platform, UnitOfPower
+from homeassistant.core import Context, Event, EventStateChangedData, HomeAssistant, State, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady, HomeAssistantError
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.event import (
+    async_track_point_in_utc_time,
+    async_track_state_change_event,
+    async_track_time_interval,
+)
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+from homeassistant.util.ssl import get_default_context
+from homeassistant.util.unit_conversion import PowerConverter
+
+from .const import (
+    CONF_AUTO_RESPONSE,
+    CONF_BATTERIES,
+    CONF_BATTERY_OPTION,
+    CONF_CLIENT_ID,
+    CONF_CLIENT_SECRET,
+    CONF_CLIMATE_OFFSET,
+    CONF_CLIMATES,
+    CONF_COOLING_MAX,
+    CONF_EV_CHARGERS,
+    CONF_HEATING_MIN,
+    CONF_HOST,
+    CONF_LIGHT_PERCENT,
+    CONF_LIGHTS,
+    CONF_MIN_LEVEL,
+    CONF_PASSWORD,
+    CONF_PORT,
+    CONF_POWER_ENTITY,
+    CONF_PREFIX,
+    CONF_PROGRAM,
+    CONF_PROTOCOL,
+    CONF_REPORT_MINUTES,
+    CONF_TLS,
+    CONF_URL,
+    CONF_USERNAME,
+    CONF_VEN,
+    CONF_VERIFY_SSL,
+    CONF_WATER_HEATERS,
+    DEFAULT_REPORT_MINUTES,
+    DOMAIN,
+    LOGGER,
+    OPENADR3_POLL_SECONDS,
+    PROTOCOL_MQTT,
+    EntryKind,
+)
+from .kinds import KIND_HANDLERS, KindHandler
+from .lib.dr import Change, ChangeKind, DrEvent, EventError, EventStore, OptState, SignalType
+from .lib.dr.mqtt_link import MqttLink
+from .lib.dr.mqtt_profile import CancelMessage, DownMessage, EventListMessage, EventMessage, Topics
+from .lib.dr.reports import Outbox, OutboxError, ReportThrottle
+from .lib.dr.response import (
+    Limits,
+    Role,
+    Snapshot,
+    Step,
+    curtailed_kw,
+    is_override,
+    plan,
+    should_respond,
+)
+from .lib.openadr.client import Openadr3Client, OpenadrAuthError, OpenadrError
+
+PLATFORMS = (
+    Platform.BINARY_SENSOR,
+    Platform.CALENDAR,
+    Platform.EVENT,
+    Platform.SENSOR,
+)
+STORAGE_VERSION = 1
+SAVE_DELAY = 5
+BACKSTOP = timedelta(seconds=60)
+"""The clock is also checked this often, besides the timer set for the next start or end."""
+BASELINE_WINDOW = timedelta(minutes=30)
+"""The draw before an event that its curtailment is measured against."""
+DEADBANDS = {"power_kw": 0.1, "curtailed_kw": 0.1}
+SIGNAL_DR_RESULT = f"{DOMAIN}_dr_result"
+"""Dispatched with (DrEvent, participated: bool) when an event has ended."""
+
+ROLE_OPTIONS: dict[Role, str] = {
+    Role.CLIMATE: CONF_CLIMATES,
+    Role.WATER_HEATER: CONF_WATER_HEATERS,
+    Role.BATTERY: CONF_BATTERIES,
+    Role.EV: CONF_EV_CHARGERS,
+    Role.LIGHT: CONF_LIGHTS,
+}
+
+type AggregatorConfigEntry = ConfigEntry[AggregatorHub]
+type HubListener = Callable[[], None]
+type ChangeListener = Callable[[str, DrEvent, dict[str, Any]], None]
+
+
+class Source(Protocol):
+    """One aggregator protocol, as the hub uses it."""
+
+    @property
+    def connected(self) -> bool:
+        """Whether the aggregator answered the last exchange."""
+
+    async def async_start(self, hub: AggregatorHub) -> None:
+        """Connect and deliver events to `hub`; raise ConfigEntryNotReady / AuthFailed."""
+
+    async def async_stop(self) -> None:
+        """Disconnect."""
+
+    async def report(self, values: dict[str, float], at: datetime, event: DrEvent | None) -> None:
+        """Queue a report (durably) and send it when the link allows."""
+
+    def send_opt(self, event: DrEvent) -> None:
+        """Tell the aggregator the household's choice, where the protocol can."""
+
+    def pending_reports(self) -> int:
+        """Reports queued and not yet acknowledged."""
+
+
+def limits_from(options: dict[str, Any]) -> Limits:
+    """The household's limits, from the entry's options (defaults where unset)."""
+    default = Limits()
+    return Limits(
+        climate_offset=float(options.get(CONF_CLIMATE_OFFSET, default.climate_offset)),
+        cooling_max=float(options.get(CONF_COOLING_MAX, default.cooling_max)),
+        heating_min=float(options.get(CONF_HEATING_MIN, default.heating_min)),
+        light_percent=int(options.get(CONF_LIGHT_PERCENT, default.light_percent)),
+        battery_option=str(options.get(CONF_BATTERY_OPTION, default.battery_option)),
+        min_level=int(options.get(CONF_MIN_LEVEL, default.min_level)),
+    )
+
+
+@dataclass(slots=True)
+class Response:
+    """The plan in force: for which events, its steps, and who left it."""
+
+    events: set[str]
+    steps: list[Step]
+    started: datetime
+    baseline_kw: float | None = None
+    overridden: set[str] = field(default_factory=set)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly."""
+        return {
+            "events": sorted(self.events),
+            "steps": [step.as_dict() for step in self.steps],
+            "started": self.started.isoformat(),
+            "baseline_kw": self.baseline_kw,
+            "overridden": sorted(self.overridden),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Response:
+        """Read what `as_dict` wrote."""
+        return cls(
+            events=set(data["events"]),
+            steps=[Step.from_dict(step) for step in data["steps"]],
+            started=datetime.fromisoformat(data["started"]),
+            baseline_kw=data.get("baseline_kw"),
+            overridden=set(data.get("overridden", ())),
+        )
+
+
+class AggregatorHub:
+    """An aggregator entry's state: its events, the response in force, its reports."""
+
+    def __init__(self, hass: HomeAssistant, entry: AggregatorConfigEntry, source: Source) -> None:
+        """Prepare; `async_start` loads the store and connects."""
+        self.hass = hass
+        self.entry = entry
+        self.source = source
+        self.store = EventStore()
+        self.response: Response | None = None
+        self.restore_pending: list[Step] = []
+        self.participated: dict[str, bool] = {}
+        self._storage: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.aggregator.{entry.entry_id}"
+        )
+        self._listeners: list[HubListener] = []
+        self._change_listeners: list[ChangeListener] = []
+        self._timer: Callable[[], None] | None = None
+        self._watch: Callable[[], None] | None = None
+        self._power: deque[tuple[datetime, float]] = deque()
+        self._throttle = ReportThrottle(DEADBANDS)
+        self._context = Context()
+        self._lock = asyncio.Lock()
+        self.refused: dict[str, str] = {}
+
+    # --- set-up -------------------------------------------------------------------
+
+    @property
+    def limits(self) -> Limits:
+        """The household's limits."""
+        return limits_from(dict(self.entry.options))
+
+    @property
+    def automatic(self) -> bool:
+        """Whether the home answers events by itself (the default)."""
+        return bool(self.entry.options.get(CONF_AUTO_RESPONSE, True))
+
+    @property
+    def power_entity(self) -> str | None:
+        """The sensor whose power is reported and whose drop is the curtailment."""
+        value = self.entry.options.get(CONF_POWER_ENTITY)
+        return str(value) if value else None
+
+    async def async_start(self) -> None:
+        """Load what was stored, connect, and start the clock and the reports."""
+        stored = await self._storage.async_load()
+        if stored is not None:
+            try:
+                self.store = EventStore.from_dict(stored["events"])
+                self.response = (
+                    Response.from_dict(stored["response"]) if stored.get("response") else None
+                )
+                self.restore_pending = [Step.from_dict(s) for s in stored.get("restore", ())]
+                self.participated = dict(stored.get("participated", {}))
+            except (EventError, KeyError, TypeError, ValueError) as err:
+                LOGGER.warning(
+                    "The stored demand-response events do not read (%s); starting afresh", err
+                )
+                self.store = EventStore()
+        await self.source.async_start(self)
+        entry = self.entry
+        entry.async_on_unload(async_track_time_interval(self.hass, self._on_backstop, BACKSTOP))
+        minutes = int(entry.options.get(CONF_REPORT_MINUTES, DEFAULT_REPORT_MINUTES))
+        entry.async_on_unload(
+            async_track_time_interval(self.hass, self._on_report_time, timedelta(minutes=minutes))
+        )
+        if (entity := self.power_entity) is not None:
+            entry.async_on_unload(async_track_state_change_event(self.hass, entity, self._on_power))
+        entry.async_on_unload(self._cancel_timers)
+        self._watch_appliances()
+        # Whatever the clock did while Home Assistant was stopped.
+        self.handle(self.store.advance(dt_util.utcnow()))
+        if self.restore_pending:
+            self.hass.async_create_task(self._restore_steps([]), "denki restore after restart")
+
+    async def async_stop(self) -> None:
+        """Disconnect and write what is pending."""
+        await self.source.async_stop()
+        await self._storage.async_save(self._to_dict())
+
+    @callback
+    def _cancel_timers(self) -> None:
+        for unsub in (self._timer, self._watch):
+            if unsub is not None:
+                unsub()
+        self._timer = self._watch = None
+
+    def add_listener(self, listener: HubListener) -> Callable[[], None]:
+        """Call `listener` after any change the entities show."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def add_change_listener(self, listener: ChangeListener) -> Callable[[], None]:
+        """Call `listener(kind, event, data)` for each change told (and each result)."""
+        self._change_listeners.append(listener)
+        return lambda: self._change_listeners.remove(listener)
+
+    # --- events in ----------------------------------------------------------------
+
+    @callback
+    def receive(self, event: DrEvent) -> None:
+        """A protocol received an event (new, repeated or updated)."""
+        self.handle(self.store.apply(event, dt_util.utcnow()))
+
+    @callback
+    def receive_all(self, events: list[DrEvent]) -> None:
+        """A protocol received the full list of current events."""
+        self.handle(self.store.replace_all(events, dt_util.utcnow()))
+
+    @callback
+    def cancel(self, event_id: str) -> None:
+        """A protocol says the aggregator withdrew an event."""
+        self.handle(self.store.cancel(event_id, dt_util.utcnow()))
+
+    @callback
+    def refuse(self, event_id: str, reason: str) -> None:
+        """A protocol could not read an event: a repair issue says so, once per event."""
+        if self.refused.get(event_id) == reason:
+            return
+        self.refused[event_id] = reason
+        LOGGER.warning("Set aside event %s from the aggregator: %s", event_id, reason)
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            f"dr_event_refused_{self.entry.entry_id}_{event_id}",
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="dr_event_refused",
+            translation_placeholders={"event": event_id, "reason": reason},
+        )
+
+    @callback
+    def handle(self, changes: list[Change]) -> None:
+        """Act on what the store told: entities, the response, the clock, the store."""
+        now = dt_util.utcnow()
+        for change in changes:
+            LOGGER.debug("Event %s %s", change.event.event_id, change.kind)
+            self._tell(change.kind, change.event, {})
+            if change.kind is ChangeKind.STARTED:
+                self._on_started(change.event, now)
+            elif change.kind is ChangeKind.ENDED:
+                self._on_ended(change.event)
+            elif change.kind is ChangeKind.CANCELLED:
+                self._leave(change.event.event_id)
+        self._schedule(now)
+        self._save()
+        self._update()
+
+    def _on_started(self, event: DrEvent, now: datetime) -> None:
+        chosen = self.automatic or event.opt is OptState.OPT_IN
+        if not chosen or not should_respond(event, now, self.limits):
+            return
+        self.participated[event.event_id] = True
+        if self.response is not None:
+            self.response.events.add(event.event_id)  # the plan in force answers it too
+            return
+        self.response = Response({event.event_id}, [], now, self._baseline_kw(now))
+        self.hass.async_create_task(self._curtail(), f"denki curtail for {event.event_id}")
+
+    def _on_ended(self, event: DrEvent) -> None:
+        participated = event.participating and self.participated.get(event.event_id, False)
+        self._leave(event.event_id)
+        self._tell("result", event, {"participated": participated})
+        async_dispatcher_send(self.hass, SIGNAL_DR_RESULT, event, participated)
+
+    def _leave(self, event_id: str) -> None:
+        """The event no longer needs the plan; the last one out puts everything back."""
+        response = self.response
+        if response is None or event_id not in response.events:
+            return
+        response.events.discard(event_id)
+        if response.events:
+            return
+        self.response = None
+        steps = [step for step in response.steps if step.entity_id not in response.overridden]
+        self._watch_appliances()
+        self.hass.async_create_task(self._restore_steps(steps), "denki restore")
+
+    def _tell(self, kind: str, event: DrEvent, data: dict[str, Any]) -> None:
+        for listener in tuple(self._change_listeners):
+            listener(kind, event, data)
+
+    # --- the household's choice ---------------------------------------------------
+
+    async def async_set_opt(self, event_id: str, opt: OptState) -> DrEvent:
+        """Opt in or out of an event; opting out mid-event puts the appliances back now."""
+        event = self.store.set_opt(event_id, opt)
+        self.source.send_opt(event)
+        now = dt_util.utcnow()
+        if opt is OptState.OPT_OUT:
+            self.participated[event_id] = False
+            self._leave(event_id)
+        elif event in self.store.active(now) and (
+            self.response is None or event_id not in self.response.events
+        ):
+            self._on_started(event, now)
+        self._save()
+        self._update()
+        return event
+
+    # --- the clock ------------------------------------------------------------------
+
+    def _schedule(self, now: datetime) -> None:
+        """A timer at the next start or end, so a response starts on the second."""
+        if self._timer is not None:
+            self._timer()
+            self._timer = None
+        moments = [
+            moment
+            for event in self.store.events
+            if not event.cancelled
+            for moment in (event.start, event.end)
+            if moment > now
+        ]
+        if moments:
+            self._timer = async_track_point_in_utc_time(self.hass, self._on_timer, min(moments))
+
+    @callback
+    def _on_timer(self, now: datetime) -> None:
+        self._timer = None
+        self.handle(self.store.advance(dt_util.utcnow()))
+
+    @callback
+    def _on_backstop(self, now: datetime) -> None:
+        self.handle(self.store.advance(dt_util.utcnow()))
+
+    # --- the response ---------------------------------------------------------------
+
+    def _snapshots(self) -> list[Snapshot]:
+        snapshots = []
+        for role, option in ROLE_OPTIONS.items():
+            for entity_id in self.entry.options.get(option, ()):
+                state = self.hass.states.get(entity_id)
+                if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
+                    continue
+                snapshots.append(Snapshot(entity_id, role, state.state, dict(state.attributes)))
+        return snapshots
+
+    async def _curtail(self) -> None:
+        """Record every appliance's state, then curtail them all at once."""
+        async with self._lock:
+            response = self.response
+            if response is None or response.steps:
+                return
+            response.steps = plan(self._snapshots(), self.limits)
+            # Stored before any command: a crash mid-way still knows the way back.
+            await self._storage.async_save(self._to_dict())
+            self._watch_appliances()
+            results = await asyncio.gather(
+                *(self._call(step, step.curtail.as_dict()) for step in response.steps)
+            )
+            LOGGER.info(
+                "Demand response: %s of %s appliance(s) curtailed",
+                sum(results),
+                len(response.steps),
+            )
+        self._update()
+
+    async def _restore_steps(self, steps: list[Step]) -> None:
+        """Put appliances back; what cannot be reached now is retried when it answers."""
+        async with self._lock:
+            todo = {step.entity_id: step for step in [*self.restore_pending, *steps]}
+            self.restore_pending = []
+            results = await asyncio.gather(
+                *(self._call(step, step.restore.as_dict()) for step in todo.values())
+            )
+            self.restore_pending = [
+                step for step, done in zip(todo.values(), results, strict=True) if not done
+            ]
+            if self.restore_pending:
+                LOGGER.warning(
+                    "Could not put back %s yet; retrying when they answer",
+                    ", ".join(step.entity_id for step in self.restore_pending),
+                )
+            await self._storage.async_save(self._to_dict())
+            self._watch_appliances()
+        self._update()
+
+    async def _call(self, step: Step, command: dict[str, Any]) -> bool:
+        state = self.hass.states.get(step.entity_id)
+        if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
+            return False
+        try:
+            await self.hass.services.async_call(
+                command["domain"],
+                command["service"],
+                {"entity_id": step.entity_id, **command["data"]},
+                blocking=True,
+                context=self._context,
+            )
+        except (HomeAssistantError, ValueError) as err:
+            LOGGER.warning("Demand response could not change %s: %s", step.entity_id, err)
+            return False
+        return True
+
+    def _watch_appliances(self) -> None:
+        """Follow the appliances in the plan (for overrides) and those awaiting restoration."""
+        if self._watch is not None:
+            self._watch()
+            self._watch = None
+        entities = {step.entity_id for step in self.restore_pending}
+        if self.response is not None:
+            entities |= {step.entity_id for step in self.response.steps}
+        if entities:
+            self._watch = async_track_state_change_event(
+                self.hass, sorted(entities), self._on_appliance
+            )
+
+    @callback
+    def _on_appliance(self, event: Event[EventStateChangedData]) -> None:
+        entity_id = event.data["entity_id"]
+        old, new = event.data["old_state"], event.data["new_state"]
+        if new is None:
+            return
+        if any(step.entity_id == entity_id for step in self.restore_pending) and new.state not in (
+            STATE_UNAVAILABLE,
+            STATE_UNKNOWN,
+        ):
+            if old is None or old.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
+                self.hass.async_create_task(self._restore_steps([]), "denki restore retry")
+            return
+        response = self.response
+        if response is None or entity_id in response.overridden or old is None:
+            return
+        step = next((s for s in response.steps if s.entity_id == entity_id), None)
+        if step is None:
+            return
+        if is_override(step, _watched(old, step.watch), _watched(new, step.watch)):
+            response.overridden.add(entity_id)
+            LOGGER.info(
+                "%s was changed during the demand-response event; it leaves the plan", entity_id
+            )
+            self._save()
+            self._update()
+
+    # --- reports --------------------------------------------------------------------
+
+    @callback
+    def _on_power(self, event: Event[EventStateChangedData]) -> None:
+        if (kw := _kilowatts(event.data["new_state"])) is None:
+            return
+        now = dt_util.utcnow()
+        self._power.append((now, kw))
+        while self._power and self._power[0][0] < now - BASELINE_WINDOW:
+            self._power.popleft()
+
+    def _baseline_kw(self, now: datetime) -> float | None:
+        recent = [kw for at, kw in self._power if at >= now - BASELINE_WINDOW]
+        return round(sum(recent) / len(recent), 3) if recent else None
+
+    @property
+    def power_kw(self) -> float | None:
+        """The household's draw now, in kW."""
+        entity = self.power_entity
+        return None if entity is None else _kilowatts(self.hass.states.get(entity))
+
+    @property
+    def curtailed_kw(self) -> float | None:
+        """The draw before the response less the draw now, while a response is in force."""
+        if self.response is None:
+            return 0.0
+        return curtailed_kw(self.response.baseline_kw, self.power_kw)
+
+    @callback
+    def _on_report_time(self, now: datetime) -> None:
+        values: dict[str, float] = {}
+        if (power := self.power_kw) is not None:
+            values["power_kw"] = power
+        if (curtailed := self.curtailed_kw) is not None:
+            values["curtailed_kw"] = curtailed
+        chosen = self._throttle.select(values, now)
+        if not chosen:
+            return
+        active = self.store.active(dt_util.utcnow())
+        self.hass.async_create_task(
+            self._report(chosen, now, active[0] if active else None), "denki report"
+        )
+
+    async def _report(self, values: dict[str, float], at: datetime, event: DrEvent | None) -> None:
+        try:
+            await self.source.report(values, at, event)
+        except OutboxError as err:
+            LOGGER.error("A report could not be queued: %s", err)
+        self._update()
+
+    # --- storage and entities -------------------------------------------------------
+
+    def _to_dict(self) -> dict[str, Any]:
+        return {
+            "events": self.store.as_dict(),
+            "response": self.response.as_dict() if self.response else None,
+            "restore": [step.as_dict() for step in self.restore_pending],
+            "participated": {
+                event_id: value
+                for event_id, value in self.participated.items()
+                if self.store.get(event_id) is not None
+            },
+        }
+
+    def _save(self) -> None:
+        self._storage.async_delay_save(self._to_dict, SAVE_DELAY)
+
+    def _update(self) -> None:
+        for listener in tuple(self._listeners):
+            listener()
+
+    # --- what the entities show -----------------------------------------------------
+
+    def current(self) -> DrEvent | None:
+        """The event in force now, if any."""
+        active = self.store.active(dt_util.utcnow())
+        return active[0] if active else None
+
+    def value_now(self, signal: SignalType) -> float | None:
+        """The payload of that type in force now, as a number."""
+        now = dt_util.utcnow()
+        for event in self.store.active(now):
+            value = event.value_at(signal, now)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return float(value)
+        return None
+
+
+def _watched(state: State, name: str) -> Any:
+    return state.state if name == "state" else state.attributes.get(name)
+
+
+def _kilowatts(state: State | None) -> float | None:
+    if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
+        return None
+    try:
+        return round(
+            PowerConverter.convert(
+                float(state.state),
+                state.attributes.get("unit_of_measurement"),
+                UnitOfPower.KILO_WATT,
+            ),
+            3,
+        )
+    except ValueError, TypeError, KeyError, AttributeError:
+        return None
+
+
+# --- protocols ----------------------------------------------------------------------
+
+
+def _outbox_folder(hass: HomeAssistant, entry: ConfigEntry) -> Path:
+    return Path(hass.config.path(".storage", f"{DOMAIN}.outbox.{entry.entry_id}"))
+
+
+class Openadr3Source:
+    """OpenADR 3 over REST: events polled, reports posted (from the disk outbox)."""
+
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
+        """Prepare the client on Home Assistant's shared session."""
+        data = entry.data
+        self.hass = hass
+        self.entry = entry
+        verify = bool(data.get(CONF_VERIFY_SSL, True))
+        self.client = Openadr3Client(
+            async_get_clientsession(hass, verify_ssl=verify),
+            data[CONF_URL],
+            data[CONF_CLIENT_ID],
+            data[CONF_CLIENT_SECRET],
+            ssl_context=None if verify else _no_verify(),
+        )
+        self.program: str | None = data.get(CONF_PROGRAM) or None
+        self.connected = False
+        self.outbox: Outbox | None = None
+        self._hub: AggregatorHub | None = None
+        self._unsub: Callable[[], None] | None = None
+        self._outage_logged = False
+        self._sending = asyncio.Lock()
+
+    async def async_start(self, hub: AggregatorHub) -> None:
+        """Fetch the events once (auth and reachability checked), then poll."""
+        self._hub = hub
+        self.outbox = await self.hass.async_add_executor_job(
+            Outbox, _outbox_folder(self.hass, self.entry)
+        )
+        try:
+            await self._poll()
+        except OpenadrAuthError as err:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="aggregator_auth_failed"
+            ) from err
+        except OpenadrError as err:
+            raise ConfigEntryNotReady(
+                translation_domain=DOMAIN,
+                translation_key="aggregator_unreachable",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        self._unsub = async_track_time_interval(
+            self.hass, self._on_poll_time, timedelta(seconds=OPENADR3_POLL_SECONDS)
+        )
+
+    async def async_stop(self) -> None:
+        """Stop polling."""
+        if self._unsub is not None:
+            self._unsub()
+            self._unsub = None
+
+    async def _poll(self) -> None:
+        if self._hub is None:
+            return
+        result = await self.client.events(dt_util.utcnow(), self.program)
+        self.connected = True
+        for event_id, reason in result.refused.items():
+            self._hub.refuse(event_id, reason)
+        self._hub.receive_all(result.events)
+        await self._send_pending()
+
+    @callback
+    def _on_poll_time(self, now: datetime) -> None:
+        self.entry.async_create_background_task(self.hass, self._safe_poll(), "denki openadr3 poll")
+
+    async def _safe_poll(self) -> None:
+        try:
+            await self._poll()
+        except OpenadrAuthError:
+            self.connected = False
+            LOGGER.warning("The OpenADR 3 VTN refused the client ID and secret")
+            await self.async_stop()
+            self.entry.async_start_reauth(self.hass)
+        except OpenadrError as err:
+            self.connected = False
+            if not self._outage_logged:
+                self._outage_logged = True
+                LOGGER.warning("The OpenADR 3 VTN is unreachable (%s); retrying", err)
+        else:
+            if self._outage_logged:
+                self._outage_logged = False
+                LOGGER.warning("The OpenADR 3 VTN answers again")
+        if self._hub is not None:
+            self._hub._update()  # noqa: SLF001 - connectivity shown by the entities
+
+    async def report(self, values: dict[str, float], at: datetime, event: DrEvent | None) -> None:
+        """Queue a report for the event in force; OpenADR 3 reports belong to an event."""
+        if event is None or self.outbox is None:
+            return
+        record = {
+            "at": at.isoformat(),
+            "values": values,
+            "event": event.event_id,
+            "program": event.program_id,
+        }
+        await self.hass.async_add_executor_job(self.outbox.append, record)
+        try:
+            await self._send_pending()
+        except OpenadrError as err:
+            LOGGER.debug("Report kept for later: %s", err)
+
+    async def _send_pending(self) -> None:
+        outbox = self.outbox
+        if outbox is None:
+            return
+        async with self._sending:
+            for seq, record in outbox.pending():
+                await self.client.post_report(
+                    openadr3_report(outbox.outbox_id, seq, record, self.ven)
+                )
+                await self.hass.async_add_executor_job(outbox.ack, seq)
+
+    @property
+    def ven(self) -> str:
+        """The client name reports carry."""
+        return str(self.entry.data[CONF_CLIENT_ID])
+
+    def send_opt(self, event: DrEvent) -> None:
+        """OpenADR 3 has no opt message: the choice shows in the reports that stop coming."""
+
+    def pending_reports(self) -> int:
+        """Reports not yet accepted by the VTN."""
+        return 0 if self.outbox is None else len(self.outbox)
+
+
+def openadr3_report(outbox: str, seq: int, record: dict[str, Any], ven: str) -> dict[str, Any]:
+    """An OpenADR 3 report object for one outbox record (reportName makes repeats detectable)."""
+    values = record["values"]
+    payloads: list[dict[str, Any]] = []
+    if "power_kw" in values:
+        payloads.append({"type": "DEMAND", "values": [values["power_kw"]]})
+        if "curtailed_kw" in values:
+            payloads.append(
+                {
+                    "type": "BASELINE",
+                    "values": [round(values["power_kw"] + values["curtailed_kw"], 3)],
+                }
+            )
+    at = datetime.fromisoformat(record["at"])
+    return {
+        "programID": record["program"],
+        "eventID": record["event"],
+        "clientName": ven,
+        "reportName": f"{outbox}-{seq}",
+        "payloadDescriptors": [
+            {"objectType": "REPORT_PAYLOAD_DESCRIPTOR", "payloadType": kind, "units": "KW"}
+            for kind in ("DEMAND", "BASELINE")
+        ],
+        "resources": [
+            {
+                "resourceName": "home",
+                "intervalPeriod": {
+                    "start": at.astimezone(dt_util.UTC).isoformat().replace("+00:00", "Z")
+                },
+                "intervals": [{"id": 0, "payloads": payloads}],
+            }
+        ],
+    }
+
+
+def _no_verify() -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+class MqttSource:
+    """The MQTT aggregator profile on the aggregator's own broker."""
+
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
+        """Prepare the link; `async_start` connects."""
+        self.hass = hass
+        self.entry = entry
+        self.link: MqttLink | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._hub: AggregatorHub | None = None
+
+    @property
+    def connected(self) -> bool:
+        """Whether the broker is connected now."""
+        return self.link is not None and self.link.connected.is_set()
+
+    async def async_start(self, hub: AggregatorHub) -> None:
+        """Connect in the background; events arrive as the broker delivers them."""
+        self._hub = hub
+        data = self.entry.data
+        outbox = await self.hass.async_add_executor_job(
+            Outbox, _outbox_folder(self.hass, self.entry)
+        )
+        tls = (
+            await self.hass.async_add_executor_job(get_default_context)
+            if data.get(CONF_TLS)
+            else None
+        )
+        self.link = MqttLink(
+            host=data[CONF_HOST],
+            port=int(data[CONF_PORT]),
+            topics=Topics(data[CONF_PREFIX], data[CONF_VEN]),
+            outbox=outbox,
+            on_message=self._on_message,
+            client_id=f"denki-{data[CONF_VEN]}",
+            on_auth_error=self._on_auth_error,
+            username=data.get(CONF_USERNAME) or None,
+            password=data.get(CONF_PASSWORD) or None,
+            tls_context=tls,
+        )
+        self._task = self.entry.async_create_background_task(
+            self.hass, self._run(), "denki aggregator mqtt"
+        )
+
+    async def _run(self) -> None:
+        if self.link is None:
+            return
+        try:
+            await self.link.run()
+        except aiomqtt.MqttError:
+            return  # refused credentials: reauth was started
+
+    @callback
+    def _on_auth_error(self) -> None:
+        self.entry.async_start_reauth(self.hass)
+
+    @callback
+    def _on_message(self, message: DownMessage) -> None:
+        hub = self._hub
+        if hub is None:
+            return
+        if isinstance(message, EventMessage):
+            hub.receive(message.event)
+        elif isinstance(message, CancelMessage):
+            hub.cancel(message.event_id)
+        elif isinstance(message, EventListMessage):
+            hub.receive_all(list(message.events))
+        hub._update()  # noqa: SLF001 - a message also means the link is up
+
+    async def async_stop(self) -> None:
+        """Disconnect."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def report(self, values: dict[str, float], at: datetime, event: DrEvent | None) -> None:
+        """Queue durably; the link sends in order when connected."""
+        if self.link is not None:
+            await self.link.report(values, at)
+
+    def send_opt(self, event: DrEvent) -> None:
+        """Publish the household's choice."""
+        if self.link is not None:
+            self.link.send_opt(event.event_id, event.opt, dt_util.utcnow())
+
+    def pending_reports(self) -> int:
+        """Reports the broker has not acknowledged yet."""
+        return 0 if self.link is None else self.link.queued
+
+
+def make_source(hass: HomeAssistant, entry: ConfigEntry) -> Source:
+    """The protocol of the entry."""
+    if entry.data[CONF_PROTOCOL] == PROTOCOL_MQTT:
+        return MqttSource(hass, entry)
+    return Openadr3Source(hass, entry)
+
+
+async def async_setup_aggregator(hass: HomeAssistant, entry: AggregatorConfigEntry) -> None:
+    """Load the events, connect to the aggregator and start answering."""
+    hub = AggregatorHub(hass, entry, make_source(hass, entry))
+    entry.runtime_data = hub
+    try:
+        await hub.async_start()
+    except BaseException:
+        await hub.source.async_stop()
+        raise
+
+
+async def async_unload_aggregator(hass: HomeAssistant, entry: AggregatorConfigEntry) -> None:
+    """Disconnect; the response in force stays stored and resumes on the next start."""
+    await entry.runtime_data.async_stop()
+
+
+KIND_HANDLERS[EntryKind.AGGREGATOR] = KindHandler(
+    platforms=PLATFORMS, async_setup=async_setup_aggregator, async_unload=async_unload_aggregator
+)

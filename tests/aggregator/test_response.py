@@ -1,0 +1,244 @@
+"""The automatic response on the simulated home: curtail at the start, put back exactly at the end.
+
+The appliances are the ECHONET Lite simulator's (real UDP on loopback,
+through the appliances entry's entities); the events come over the MQTT
+aggregator profile from a real broker (amqtt). What is checked is the
+devices' own property values, before, during and after.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+import json
+from typing import Any
+
+import aiomqtt
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+
+from custom_components.denki.const import (
+    CONF_BATTERIES,
+    CONF_CLIMATES,
+    CONF_LIGHTS,
+    CONF_POWER_ENTITY,
+    CONF_WATER_HEATERS,
+    DOMAIN,
+)
+from simulators.echonet_node import SimulatedNode
+from tests.appliances.conftest import (
+    AIRCON,
+    BATTERY,
+    HEATER,
+    LIGHT,
+    LIVING,
+    OUTSIDE,
+    Lan,
+    entity_id_of,
+)
+
+from .conftest import TOPICS, mqtt_cancel, mqtt_entry, mqtt_event, set_up, until
+
+WATCHED = (
+    (LIVING, AIRCON, 0xB3),
+    (LIVING, HEATER, 0xB0),
+    (OUTSIDE, BATTERY, 0xDA),
+    (OUTSIDE, LIGHT, 0xB0),
+)
+CURTAILED = {
+    (LIVING, AIRCON, 0xB3): bytes((28,)),  # cooling 26 -> 28 degC
+    (LIVING, HEATER, 0xB0): b"\x43",  # boiling: automatic -> manual stop
+    (OUTSIDE, BATTERY, 0xDA): b"\x43",  # charging -> discharging
+    (OUTSIDE, LIGHT, 0xB0): bytes((40,)),  # 80 % -> 40 %
+}
+
+
+def devices(lan: Lan) -> dict[tuple[str, Any, int], bytes]:
+    """The watched properties as the devices hold them."""
+    values = {}
+    for address, eoj, epc in WATCHED:
+        node: SimulatedNode = lan.nodes[address]
+        values[(address, eoj, epc)] = bytes(node.objects[eoj][epc])
+    return values
+
+
+def plan_options(entity_registry: er.EntityRegistry) -> dict[str, Any]:
+    """Every kind of appliance of the simulated home in the plan."""
+    return {
+        CONF_CLIMATES: [entity_id_of(entity_registry, "climate", "-climate")],
+        CONF_WATER_HEATERS: [entity_id_of(entity_registry, "water_heater", "026b01-water_heater")],
+        CONF_BATTERIES: [
+            entity_id_of(entity_registry, "select", f"{int.from_bytes(BATTERY.to_bytes()):06x}-da")
+        ],
+        CONF_LIGHTS: [entity_id_of(entity_registry, "light", "-light")],
+    }
+
+
+@pytest.fixture
+async def home(
+    hass: HomeAssistant,
+    loaded: MockConfigEntry,
+    broker_port: int,
+    aggregator: aiomqtt.Client,
+    entity_registry: er.EntityRegistry,
+) -> AsyncIterator[MockConfigEntry]:
+    """The appliances entry and an MQTT aggregator entry whose plan holds every appliance."""
+    entry = mqtt_entry(broker_port, **plan_options(entity_registry))
+    await set_up(hass, entry)
+    yield entry
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def announce(
+    aggregator: aiomqtt.Client, event_id: str, seconds: float, delay: float = 0.5
+) -> None:
+    start = dt_util.utcnow() + timedelta(seconds=delay)
+    await aggregator.publish(
+        TOPICS.events,
+        mqtt_event(event_id, start, timedelta(seconds=seconds), {"SIMPLE": [2]}),
+        qos=1,
+    )
+
+
+async def curtailed(lan: Lan) -> None:
+    await until(lambda: devices(lan) == CURTAILED, 15)
+
+
+async def test_curtailed_at_the_start_and_put_back_exactly_on_cancel(
+    hass: HomeAssistant,
+    home: MockConfigEntry,
+    lan: Lan,
+    aggregator: aiomqtt.Client,
+) -> None:
+    before = devices(lan)
+    assert before != CURTAILED
+    await announce(aggregator, "ev-1", 600)
+    await curtailed(lan)
+    hub = home.runtime_data
+    assert hub.response is not None
+    assert len(hub.response.steps) == 4
+    await aggregator.publish(TOPICS.events, mqtt_cancel("ev-1"), qos=1)
+    await until(lambda: devices(lan) == before, 15)
+    await until(lambda: hub.response is None)
+    assert hub.restore_pending == []
+
+
+async def test_a_person_takes_an_appliance_out_of_the_plan(
+    hass: HomeAssistant,
+    home: MockConfigEntry,
+    lan: Lan,
+    aggregator: aiomqtt.Client,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    before = devices(lan)
+    results: list[dict[str, Any]] = []
+    hub = home.runtime_data
+    hub.add_change_listener(lambda kind, event, data: results.append({"kind": kind, **data}))
+    await announce(aggregator, "ev-2", 6)
+    await curtailed(lan)
+    climate = entity_id_of(entity_registry, "climate", "-climate")
+    await hass.services.async_call(
+        "climate", "set_temperature", {"entity_id": climate, "temperature": 25}, blocking=True
+    )
+    await until(lambda: climate in hub.response.overridden)
+    await until(lambda: any(r["kind"] == "result" for r in results), 15)
+    after = {**before, (LIVING, AIRCON, 0xB3): bytes((25,))}
+    await until(lambda: devices(lan) == after, 15)
+    assert next(r for r in results if r["kind"] == "result")["participated"] is True
+
+
+async def test_opt_out_mid_event_puts_everything_back_and_tells_the_aggregator(
+    hass: HomeAssistant,
+    home: MockConfigEntry,
+    lan: Lan,
+    aggregator: aiomqtt.Client,
+) -> None:
+    before = devices(lan)
+    await announce(aggregator, "ev-3", 600)
+    await curtailed(lan)
+    await hass.services.async_call(DOMAIN, "opt_out", {}, blocking=True)
+    await until(lambda: devices(lan) == before, 15)
+    async with asyncio.timeout(10):
+        async for message in aggregator.messages:
+            if str(message.topic) == TOPICS.opt:
+                assert isinstance(message.payload, bytes)
+                assert json.loads(message.payload)["opt"] == "opt_out"
+                break
+
+
+async def test_restart_mid_event_keeps_the_plan_and_restores_at_the_end(
+    hass: HomeAssistant,
+    home: MockConfigEntry,
+    lan: Lan,
+    aggregator: aiomqtt.Client,
+) -> None:
+    before = devices(lan)
+    await announce(aggregator, "ev-4", 600)
+    await curtailed(lan)
+    assert await hass.config_entries.async_reload(home.entry_id)
+    await hass.async_block_till_done()
+    await until(lambda: home.runtime_data.source.connected)
+    hub = home.runtime_data
+    assert hub.response is not None
+    assert len(hub.response.steps) == 4
+    # The plan was not run again over its own curtailment: the prior values are the first ones.
+    assert {step.prior for step in hub.response.steps} == {26, "automatic", "charging", 204}
+    await aggregator.publish(TOPICS.events, mqtt_cancel("ev-4"), qos=1)
+    await until(lambda: devices(lan) == before, 15)
+
+
+async def test_an_event_that_ended_while_stopped_is_put_back_at_the_next_start(
+    hass: HomeAssistant,
+    home: MockConfigEntry,
+    lan: Lan,
+    aggregator: aiomqtt.Client,
+) -> None:
+    before = devices(lan)
+    await announce(aggregator, "ev-5", 3)
+    await curtailed(lan)
+    assert await hass.config_entries.async_unload(home.entry_id)
+    await asyncio.sleep(3.5)  # the event ends while the entry is stopped
+    assert devices(lan) == CURTAILED
+    assert await hass.config_entries.async_setup(home.entry_id)
+    await until(lambda: devices(lan) == before, 15)
+
+
+async def test_automatic_response_off_answers_only_an_opt_in(
+    hass: HomeAssistant,
+    home: MockConfigEntry,
+    lan: Lan,
+    aggregator: aiomqtt.Client,
+) -> None:
+    hass.config_entries.async_update_entry(home, options={**home.options, "auto_response": False})
+    await hass.async_block_till_done()
+    await until(lambda: home.runtime_data.source.connected)
+    before = devices(lan)
+    await announce(aggregator, "ev-6", 600)
+    await until(lambda: home.runtime_data.current() is not None)
+    await asyncio.sleep(0.5)
+    assert devices(lan) == before
+    await hass.services.async_call(DOMAIN, "opt_in", {"event_id": "ev-6"}, blocking=True)
+    await curtailed(lan)
+
+
+async def test_reports_go_up_with_power_and_curtailment(
+    hass: HomeAssistant,
+    broker_port: int,
+    aggregator: aiomqtt.Client,
+) -> None:
+    hass.states.async_set("sensor.home_power", "1200", {"unit_of_measurement": "W"})
+    entry = mqtt_entry(broker_port, **{CONF_POWER_ENTITY: "sensor.home_power"})
+    await set_up(hass, entry)
+    hass.states.async_set("sensor.home_power", "1500", {"unit_of_measurement": "W"})
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=5, seconds=1))
+    async with asyncio.timeout(10):
+        async for message in aggregator.messages:
+            if str(message.topic) == TOPICS.reports:
+                assert isinstance(message.payload, bytes)
+                report = json.loads(message.payload)
+                break
+    assert report["values"] == {"power_kw": 1.5, "curtailed_kw": 0.0}
+    assert report["seq"] == 1
+    await hass.config_entries.async_unload(entry.entry_id)
