@@ -6,12 +6,31 @@ from typing import Any
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
+from .aggregator_entry import AggregatorHub
 from .appliances import diagnostics as appliances_diagnostics
-from .const import CONF_KIND, CONF_NODE_ID, CONF_PASSWORD, CONF_RBID, EntryKind
+from .const import (
+    CONF_CLIENT_ID,
+    CONF_CLIENT_SECRET,
+    CONF_KIND,
+    CONF_NODE_ID,
+    CONF_PASSWORD,
+    CONF_RBID,
+    CONF_USERNAME,
+    CONF_VEN,
+    EntryKind,
+)
 from .coordinator import MeterConfigEntry
 from .savings_entry import SavingsTracker
 
-TO_REDACT = {CONF_RBID, CONF_PASSWORD, CONF_NODE_ID}
+TO_REDACT = {
+    CONF_RBID,
+    CONF_PASSWORD,
+    CONF_NODE_ID,
+    CONF_CLIENT_ID,
+    CONF_CLIENT_SECRET,
+    CONF_USERNAME,
+    CONF_VEN,
+}
 
 
 async def async_get_config_entry_diagnostics(
@@ -27,6 +46,12 @@ async def async_get_config_entry_diagnostics(
         return {
             "entry": async_redact_data(entry.as_dict(), TO_REDACT),
             **savings_diagnostics(entry.runtime_data),  # type: ignore[arg-type]
+        }
+    if entry.data.get(CONF_KIND) == EntryKind.AGGREGATOR:
+        return {
+            # The unique ID and title hold the client or VEN ID: the household's name there.
+            "entry": async_redact_data(entry.as_dict(), TO_REDACT | {"unique_id", "title"}),
+            **aggregator_diagnostics(entry.runtime_data),  # type: ignore[arg-type]
         }
     data = entry.runtime_data
     link = data.link
@@ -87,4 +112,28 @@ def savings_diagnostics(tracker: SavingsTracker) -> dict[str, Any]:
             "reference_kwh": round(challenge.reference_kwh, 3),
             "days_met": tracker.progress.days_met if tracker.progress else None,
         },
+    }
+
+
+def aggregator_diagnostics(hub: AggregatorHub) -> dict[str, Any]:
+    """The events known, the plan in force, what awaits restoring, and the link."""
+    response = hub.response
+    return {
+        "connected": hub.source.connected,
+        "reports_pending": hub.source.pending_reports(),
+        "events": [
+            {
+                "id": event.event_id,
+                "program": event.program_id,
+                "start": event.start.isoformat(),
+                "end": event.end.isoformat(),
+                "cancelled": event.cancelled,
+                "opt": str(event.opt),
+                "signals": sorted({k for i in event.intervals for k in i.payloads}),
+            }
+            for event in hub.store.events
+        ],
+        "refused": dict(hub.refused),
+        "response": None if response is None else response.as_dict(),
+        "restore_pending": [step.entity_id for step in hub.restore_pending],
     }
