@@ -82,6 +82,7 @@ from .const import (
     LOGGER,
     OPENADR3_POLL_SECONDS,
     PROTOCOL_MQTT,
+    SIGNAL_DR_RESULT,
     EntryKind,
 )
 from .kinds import KIND_HANDLERS, KindHandler
@@ -114,8 +115,6 @@ BACKSTOP = timedelta(seconds=60)
 BASELINE_WINDOW = timedelta(minutes=30)
 """The draw before an event that its curtailment is measured against."""
 DEADBANDS = {"power_kw": 0.1, "curtailed_kw": 0.1}
-SIGNAL_DR_RESULT = f"{DOMAIN}_dr_result"
-"""Dispatched with (DrEvent, participated: bool) when an event has ended."""
 
 ROLE_OPTIONS: dict[Role, str] = {
     Role.CLIMATE: CONF_CLIMATES,

@@ -124,3 +124,6 @@ CONF_MIN_LEVEL: Final = "min_level"
 CONF_POWER_ENTITY: Final = "power_entity"
 CONF_REPORT_MINUTES: Final = "report_minutes"
 DEFAULT_REPORT_MINUTES: Final = 5
+SIGNAL_DR_RESULT: Final = f"{DOMAIN}_dr_result"
+"""Dispatched by an aggregator entry with (DrEvent, participated) when an event has ended;
+the savings entry scores it."""

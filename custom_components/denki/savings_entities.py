@@ -131,6 +131,7 @@ SAVINGS_SENSORS: tuple[SavingsSensorDescription, ...] = (
         device_class=SensorDeviceClass.ENERGY,
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         value_fn=_last_event_kwh,
+        attributes_fn=lambda tracker: dict(tracker.last_result or {}),
     ),
     SavingsSensorDescription(
         key="last_event_saved_yen",

@@ -24,7 +24,9 @@ from homeassistant.core import (
     State,
     callback,
 )
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.event import (
+    async_call_later,
     async_track_state_change_event,
     async_track_state_report_event,
     async_track_time_change,
@@ -33,12 +35,14 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import EnergyConverter
 
-from .const import CONF_ENERGY_ENTITY, CONF_YEN_PER_KWH, DOMAIN, LOGGER, EntryKind
+from .const import CONF_ENERGY_ENTITY, CONF_YEN_PER_KWH, DOMAIN, LOGGER, SIGNAL_DR_RESULT, EntryKind
 from .kinds import KIND_HANDLERS, KindHandler
-from .lib.savings import JST, HolidayCalendar, japanese_holidays
+from .lib.dr import DrEvent
+from .lib.savings import JST, BaselineError, HolidayCalendar, compute_savings, japanese_holidays
 from .lib.savings.accumulate import SlotAccumulator
 from .lib.savings.challenges import Challenge, ChallengeProgress, make_challenge, progress, week_of
-from .lib.savings.scoring import Card, Ledger, Score
+from .lib.savings.scoring import Card, EventOutcome, Ledger, Score
+from .lib.savings.slots import SLOT, midnight
 
 PLATFORMS = (Platform.SENSOR, Platform.EVENT)
 STORAGE_VERSION = 1
@@ -46,6 +50,10 @@ KEEP = timedelta(days=35)
 """Slots kept: the baseline's 30-day look-back and the challenge's 4 weeks, with a margin."""
 SAVE_DELAY = 60
 """Seconds a change waits before it is written: one write for a burst of readings."""
+SETTLE_AFTER = timedelta(minutes=35)
+"""An event is settled once its last slot has closed and a reading after it has come in."""
+GIVE_UP_AFTER = timedelta(hours=3)
+"""Past this, an event with slots still missing is settled with what there is."""
 
 type SavingsConfigEntry = ConfigEntry[SavingsTracker]
 type SavingsListener = Callable[[], None]
@@ -57,6 +65,8 @@ class _Stored:
     slots: SlotAccumulator
     ledger: Ledger
     challenge: Challenge | None
+    pending: dict[str, dict[str, Any]]
+    last_result: dict[str, Any] | None
 
 
 def _parse(data: dict[str, Any]) -> _Stored:
@@ -66,6 +76,8 @@ def _parse(data: dict[str, Any]) -> _Stored:
             SlotAccumulator.from_dict(data["slots"]),
             Ledger.from_dict(data["ledger"]),
             None if data.get("challenge") is None else Challenge.from_dict(data["challenge"]),
+            dict(data.get("pending_events", {})),
+            data.get("last_result"),
         )
     except (KeyError, TypeError, ValueError) as err:
         raise ValueError(f"the stored savings do not read: {err}") from err
@@ -92,6 +104,11 @@ class SavingsTracker:
         self._listeners: list[SavingsListener] = []
         self._award_listeners: list[AwardListener] = []
         self._unusable_logged = False
+        self.pending_events: dict[str, dict[str, Any]] = {}
+        """DR events that ended and await their slots: id -> start, end, participated."""
+        self.last_result: dict[str, Any] | None = None
+        """The last settled event, slot by slot, for the card's chart."""
+        self._settle_timer: Callable[[], None] | None = None
 
     @property
     def yen_per_kwh(self) -> float:
@@ -114,6 +131,7 @@ class SavingsTracker:
                 LOGGER.warning("Starting the savings afresh; %s (a copy is kept)", err)
             else:
                 self.slots, self.ledger, self.challenge = state.slots, state.ledger, state.challenge
+                self.pending_events, self.last_result = state.pending, state.last_result
         entry = self.entry
         entry.async_on_unload(
             async_track_state_change_event(self.hass, self.energy_entity, self._on_changed)
@@ -126,11 +144,16 @@ class SavingsTracker:
         entry.async_on_unload(
             async_track_time_change(self.hass, self._on_hour, minute=0, second=30)
         )
+        entry.async_on_unload(
+            async_dispatcher_connect(self.hass, SIGNAL_DR_RESULT, self._on_dr_result)
+        )
+        entry.async_on_unload(self._cancel_settle)
         if (current := self.hass.states.get(self.energy_entity)) is not None:
             self._reading(current)
         # The score of what was stored, so that its cards are not announced again.
         self.score = self.ledger.score()
         self._roll(dt_util.now(JST).date())
+        self._settle()
 
     async def async_stop(self) -> None:
         """Write what is pending."""
@@ -252,12 +275,118 @@ class SavingsTracker:
             "slots": self.slots.to_dict(),
             "ledger": self.ledger.to_dict(),
             "challenge": self.challenge.to_dict() if self.challenge else None,
+            "pending_events": self.pending_events,
+            "last_result": self.last_result,
         }
+
+    # --- demand-response events -------------------------------------------------------
+
+    @callback
+    def _on_dr_result(self, event: DrEvent, participated: bool) -> None:
+        """An aggregator's event ended: settle it once its slots are in."""
+        if event.event_id in self.ledger.events:
+            return
+        start = _floor_slot(event.start)
+        end = _floor_slot(event.end)
+        if end < event.end:
+            end += SLOT  # a slot the event only began is scored whole
+        # The ERAB baseline is per day: an event past midnight (Japan) is scored to midnight.
+        end = min(end, midnight(start.astimezone(JST).date()) + timedelta(days=1))
+        self.pending_events[event.event_id] = {
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "participated": participated,
+        }
+        self.store.async_delay_save(self._to_dict, SAVE_DELAY)
+        self._settle()
+
+    @callback
+    def _cancel_settle(self) -> None:
+        if self._settle_timer is not None:
+            self._settle_timer()
+            self._settle_timer = None
+
+    @callback
+    def _settle(self, _now: datetime | None = None) -> None:
+        """Record every pending event whose slots are in; come back for the others."""
+        self._settle_timer = None
+        now = dt_util.utcnow()
+        waits: list[timedelta] = []
+        settled = False
+        for event_id, item in list(self.pending_events.items()):
+            start = datetime.fromisoformat(item["start"])
+            end = datetime.fromisoformat(item["end"])
+            if now < end + SETTLE_AFTER:
+                waits.append(end + SETTLE_AFTER - now)
+                continue
+            outcome = self._outcome(event_id, start, end, bool(item["participated"]), now)
+            if outcome is None:
+                waits.append(timedelta(minutes=30))
+                continue
+            self.ledger.record_event(outcome)
+            del self.pending_events[event_id]
+            settled = True
+        if waits:
+            self._settle_timer = async_call_later(self.hass, min(waits), self._settle)
+        if settled:
+            self.store.async_delay_save(self._to_dict, SAVE_DELAY)
+            self._update(rescore=True)
+
+    def _outcome(
+        self, event_id: str, start: datetime, end: datetime, participated: bool, now: datetime
+    ) -> EventOutcome | None:
+        """The event's outcome, or None to wait for missing slots a little longer."""
+        if not participated:
+            return EventOutcome(event_id, start, end, participated=False, saved_kwh=None)
+        dr_days = {
+            outcome.start.astimezone(JST).date()
+            for outcome in self.ledger.events.values()
+            if outcome.participated
+        }
+        try:
+            result = compute_savings(
+                self.slots.slots, start, end, dr_days=dr_days, is_holiday=self._calendar
+            )
+        except BaselineError as err:
+            LOGGER.info("No baseline for event %s, so no kWh to credit: %s", event_id, err)
+            return EventOutcome(event_id, start, end, participated=True, saved_kwh=None)
+        if result.missing_slots and now < end + GIVE_UP_AFTER:
+            return None
+        measured = len(result.missing_slots) < len(result.slots)
+        self.last_result = {
+            "event_id": event_id,
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "saved_kwh": round(result.total_saved_kwh, 3) if measured else None,
+            "slots": [
+                {
+                    "start": slot.start.isoformat(),
+                    "baseline": round(slot.adjusted_baseline_kwh, 3),
+                    "actual": None if slot.actual_kwh is None else round(slot.actual_kwh, 3),
+                }
+                for slot in result.slots
+            ],
+            "missing_slots": [slot.isoformat() for slot in result.missing_slots],
+        }
+        return EventOutcome(
+            event_id,
+            start,
+            end,
+            participated=True,
+            saved_kwh=result.total_saved_kwh if measured else None,
+            baseline_kwh=sum(result.adjusted_baselines.values()),
+        )
 
     @property
     def cards(self) -> tuple[Card, ...]:
         """The cards earned, in the order first earned."""
         return tuple(award.card for award in self.score.cards)
+
+
+def _floor_slot(moment: datetime) -> datetime:
+    """The start of the 30-minute slot (Japan time) that holds `moment`."""
+    local = moment.astimezone(JST)
+    return local.replace(minute=local.minute // 30 * 30, second=0, microsecond=0)
 
 
 async def async_setup_savings(hass: HomeAssistant, entry: SavingsConfigEntry) -> None:

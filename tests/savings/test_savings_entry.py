@@ -10,6 +10,7 @@ from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
@@ -18,9 +19,11 @@ from custom_components.denki.const import (
     CONF_KIND,
     CONF_YEN_PER_KWH,
     DOMAIN,
+    SIGNAL_DR_RESULT,
     EntryKind,
 )
 from custom_components.denki.diagnostics import async_get_config_entry_diagnostics
+from custom_components.denki.lib.dr import DrEvent, Interval
 from custom_components.denki.lib.savings import JST, SLOT
 from custom_components.denki.lib.savings.accumulate import SlotAccumulator
 from custom_components.denki.lib.savings.scoring import Ledger
@@ -249,3 +252,58 @@ async def test_diagnostics_summarise_the_slots_ledger_score_and_challenge(
     assert diagnostics["score"]["points"] == 0
     assert diagnostics["challenge"]["kind"] == "evening_peak"
     assert diagnostics["challenge"]["reference_kwh"] == 4.0
+
+
+async def test_a_dr_event_is_scored_against_the_erab_baseline_once_its_slots_are_in(
+    hass: HomeAssistant, hass_storage: dict[str, Any], freezer: FrozenDateTimeFactory
+) -> None:
+    """An aggregator's event 17:00-19:00 on a Monday: 0.3 kWh a slot against a usual 0.5."""
+    entry = await _set_up_monday_with_four_usual_weeks(hass, hass_storage, freezer)
+    total = 1000.0
+    moment = datetime(2026, 8, 3, 8, 0, tzinfo=JST)
+    event = DrEvent(
+        "ev-1",
+        "kanto-dr",
+        (
+            Interval(
+                0, datetime(2026, 8, 3, 17, 0, tzinfo=JST), timedelta(hours=2), {"SIMPLE": (2,)}
+            ),
+        ),
+        "mqtt",
+    )
+    while moment < datetime(2026, 8, 3, 20, 0, tzinfo=JST):
+        moment += timedelta(minutes=10)
+        freezer.move_to(moment)
+        total += (
+            0.3
+            if 17 <= (moment - timedelta(minutes=10)).hour < 19
+            else 0.2
+            if moment.hour < 17
+            else 0.5
+        ) / 3
+        hass.states.async_set(ENERGY, f"{total:.4f}", ENERGY_ATTRIBUTES)
+        if moment == datetime(2026, 8, 3, 19, 0, tzinfo=JST):
+            async_dispatcher_send(hass, SIGNAL_DR_RESULT, event, True)
+        async_fire_time_changed(hass, moment)
+        await hass.async_block_till_done()
+        if (
+            datetime(2026, 8, 3, 19, 0, tzinfo=JST)
+            <= moment
+            < datetime(2026, 8, 3, 19, 35, tzinfo=JST)
+        ):
+            assert entry.runtime_data.pending_events  # not before the last slot is in
+    assert entry.runtime_data.pending_events == {}
+    saved = _state(hass, "last_event_saved")
+    assert float(saved.state) == pytest.approx(0.8, abs=0.01)
+    assert [round(s["baseline"], 2) for s in saved.attributes["slots"]] == [0.5] * 4
+    assert [round(s["actual"], 2) for s in saved.attributes["slots"]] == [0.3] * 4
+    assert saved.attributes["missing_slots"] == []
+    assert float(_state(hass, "last_event_saved_yen").state) == pytest.approx(24.8, abs=0.4)
+    assert int(_state(hass, "points").state) == 100  # 20 for taking part + 100 per kWh
+    # A restart neither loses nor repeats it; the same result arriving again changes nothing.
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    async_dispatcher_send(hass, SIGNAL_DR_RESULT, event, True)
+    await hass.async_block_till_done()
+    assert int(_state(hass, "points").state) == 100
+    assert entry.runtime_data.pending_events == {}
