@@ -59,6 +59,15 @@ async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
     return unloaded
 
 
+async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """An entry is deleted: its kind cleans up after it (an aggregator puts appliances back)."""
+    try:
+        handler = KIND_HANDLERS[EntryKind(str(entry.data.get(CONF_KIND)))]
+    except KeyError, ValueError:
+        return  # an unknown kind was never set up: nothing of it to clean
+    await handler.async_remove(hass, entry)
+
+
 async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: ConfigEntry, device: DeviceEntry
 ) -> bool:

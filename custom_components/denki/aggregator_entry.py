@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+import shutil
 import ssl
 from typing import Any, Protocol
 
@@ -929,6 +930,44 @@ async def async_unload_aggregator(hass: HomeAssistant, entry: AggregatorConfigEn
     await entry.runtime_data.async_stop()
 
 
+async def async_remove_aggregator(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """The entry is deleted: put back whatever a response left curtailed, then forget it all.
+
+    Runs after the unload, so from what the hub stored; an appliance that
+    cannot be reached now stays as it is (logged), there is nobody left to
+    retry.
+    """
+    storage: Store[dict[str, Any]] = Store(
+        hass, STORAGE_VERSION, f"{DOMAIN}.aggregator.{entry.entry_id}"
+    )
+    stored = await storage.async_load() or {}
+    steps: dict[str, Step] = {}
+    try:
+        if response := stored.get("response"):
+            kept = Response.from_dict(response)
+            steps.update((s.entity_id, s) for s in kept.steps if s.entity_id not in kept.overridden)
+        steps.update((s.entity_id, s) for s in map(Step.from_dict, stored.get("restore", ())))
+    except (KeyError, TypeError, ValueError) as err:
+        LOGGER.warning("The stored demand-response plan does not read (%s); nothing put back", err)
+    for step in steps.values():
+        command = step.restore
+        try:
+            await hass.services.async_call(
+                command.domain,
+                command.service,
+                {"entity_id": step.entity_id, **command.data},
+                blocking=True,
+            )
+        except (HomeAssistantError, ValueError) as err:
+            LOGGER.warning("Could not put back %s: %s", step.entity_id, err)
+    await storage.async_remove()
+    folder = _outbox_folder(hass, entry)
+    await hass.async_add_executor_job(shutil.rmtree, folder, True)
+
+
 KIND_HANDLERS[EntryKind.AGGREGATOR] = KindHandler(
-    platforms=PLATFORMS, async_setup=async_setup_aggregator, async_unload=async_unload_aggregator
+    platforms=PLATFORMS,
+    async_setup=async_setup_aggregator,
+    async_unload=async_unload_aggregator,
+    async_remove=async_remove_aggregator,
 )

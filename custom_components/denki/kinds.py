@@ -15,10 +15,15 @@ from .const import EntryKind
 
 type SetupFn = Callable[[HomeAssistant, ConfigEntry], Awaitable[None]]
 type UnloadFn = Callable[[HomeAssistant, ConfigEntry], Awaitable[None]]
+type RemoveFn = Callable[[HomeAssistant, ConfigEntry], Awaitable[None]]
 
 
 async def _nothing_to_unload(hass: HomeAssistant, entry: ConfigEntry) -> None:
     """Release nothing: for kinds whose runtime data needs no closing."""
+
+
+async def _nothing_to_remove(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Leave nothing behind: for kinds that keep nothing outside the entry."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -34,6 +39,8 @@ class KindHandler:
     platforms: tuple[Platform, ...]
     async_setup: SetupFn
     async_unload: UnloadFn = _nothing_to_unload
+    async_remove: RemoveFn = _nothing_to_remove
+    """Called when the entry is deleted, after its unload."""
 
 
 KIND_HANDLERS: dict[EntryKind, KindHandler] = {}

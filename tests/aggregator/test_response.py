@@ -88,7 +88,8 @@ async def home(
     entry = mqtt_entry(broker_port, **plan_options(entity_registry))
     await set_up(hass, entry)
     yield entry
-    await hass.config_entries.async_unload(entry.entry_id)
+    if hass.config_entries.async_get_entry(entry.entry_id) is not None:
+        await hass.config_entries.async_unload(entry.entry_id)
 
 
 async def announce(
@@ -242,3 +243,13 @@ async def test_reports_go_up_with_power_and_curtailment(
     assert report["values"] == {"power_kw": 1.5, "curtailed_kw": 0.0}
     assert report["seq"] == 1
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_deleting_the_entry_mid_event_puts_everything_back(
+    hass: HomeAssistant, home: MockConfigEntry, lan: Lan, aggregator: aiomqtt.Client
+) -> None:
+    before = devices(lan)
+    await announce(aggregator, "ev-7", 600)
+    await curtailed(lan)
+    assert await hass.config_entries.async_remove(home.entry_id)
+    await until(lambda: devices(lan) == before, 15)
