@@ -16,7 +16,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed, async_mock_service
 
 from simulators.openadr3_vtn import VtnState
-from tests.aggregator.conftest import oa3_entry, oa3_event, set_up, vtn  # noqa: F401 - fixture
+from tests.aggregator.conftest import oa3_entry, oa3_event, set_up
 
 BLUEPRINTS = Path(__file__).parents[2] / "blueprints" / "automation" / "denki"
 
@@ -80,7 +80,7 @@ async def test_notify_runs_the_actions_for_the_chosen_kinds(hass: HomeAssistant)
 async def test_precool_lowers_the_setpoint_before_the_event(
     hass: HomeAssistant,
     vtn: tuple[VtnState, str],
-    freezer: FrozenDateTimeFactory,  # noqa: F811
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     state, base = vtn
     now = datetime(2026, 8, 3, 6, 0, tzinfo=UTC)
