@@ -90,6 +90,7 @@ from .kinds import KIND_HANDLERS, KindHandler
 from .lib.dr import Change, ChangeKind, DrEvent, EventError, EventStore, OptState, SignalType
 from .lib.dr.mqtt_link import MqttLink
 from .lib.dr.mqtt_profile import CancelMessage, DownMessage, EventListMessage, EventMessage, Topics
+from .lib.dr.openadr3 import event_from_openadr3
 from .lib.dr.reports import Outbox, OutboxError, ReportThrottle
 from .lib.dr.response import (
     Limits,
@@ -102,6 +103,7 @@ from .lib.dr.response import (
     should_respond,
 )
 from .lib.openadr.client import Openadr3Client, OpenadrAuthError, OpenadrError
+from .lib.openadr.notifier import NotificationListener, mqtt_binding
 
 PLATFORMS = (
     Platform.BINARY_SENSOR,
@@ -111,6 +113,8 @@ PLATFORMS = (
 )
 STORAGE_VERSION = 1
 SAVE_DELAY = 5
+NOTIFIED_POLL = timedelta(minutes=10)
+"""While the VTN's broker pushes events, REST is asked only this often."""
 BACKSTOP = timedelta(seconds=60)
 """The clock is also checked this often, besides the timer set for the next start or end."""
 BASELINE_WINDOW = timedelta(minutes=30)
@@ -671,6 +675,9 @@ class Openadr3Source:
         self._unsub: Callable[[], None] | None = None
         self._outage_logged = False
         self._sending = asyncio.Lock()
+        self.listener: NotificationListener | None = None
+        self._listen_task: asyncio.Task[None] | None = None
+        self._last_poll = dt_util.utcnow()
 
     async def async_start(self, hub: AggregatorHub) -> None:
         """Fetch the events once (auth and reachability checked), then poll."""
@@ -693,17 +700,62 @@ class Openadr3Source:
         self._unsub = async_track_time_interval(
             self.hass, self._on_poll_time, timedelta(seconds=OPENADR3_POLL_SECONDS)
         )
+        try:
+            binding = await mqtt_binding(self.client)
+        except OpenadrError as err:
+            LOGGER.debug("The VTN's notifiers could not be read (%s); polling", err)
+            binding = None
+        if binding is not None:
+            self.listener = NotificationListener(
+                self.client,
+                binding,
+                self._on_notification,
+                on_connected=self._on_listener_connected,
+            )
+            self._listen_task = self.entry.async_create_background_task(
+                self.hass, self.listener.run(), "denki openadr3 notifications"
+            )
 
     async def async_stop(self) -> None:
-        """Stop polling."""
+        """Stop polling and listening."""
         if self._unsub is not None:
             self._unsub()
             self._unsub = None
+        if self._listen_task is not None:
+            self._listen_task.cancel()
+            await asyncio.gather(self._listen_task, return_exceptions=True)
+            self._listen_task = None
+
+    @callback
+    def _on_notification(self, operation: str, obj: dict[str, Any]) -> None:
+        """An event pushed by the VTN's broker: as good as a poll, at once."""
+        hub = self._hub
+        if hub is None:
+            return
+        event_id = str(obj.get("id"))
+        if operation == "DELETE":
+            hub.cancel(event_id)
+            return
+        if self.program and obj.get("programID") != self.program:
+            return
+        try:
+            event = event_from_openadr3(obj, dt_util.utcnow())
+        except EventError as err:
+            hub.refuse(event_id, str(err))
+            return
+        hub.receive(event)
+
+    @callback
+    def _on_listener_connected(self) -> None:
+        self.entry.async_create_background_task(
+            self.hass, self._safe_poll(), "denki openadr3 catch-up poll"
+        )
 
     async def _poll(self) -> None:
         if self._hub is None:
             return
-        result = await self.client.events(dt_util.utcnow(), self.program)
+        self._last_poll = dt_util.utcnow()
+        result = await self.client.events(self._last_poll, self.program)
         self.connected = True
         for event_id, reason in result.refused.items():
             self._hub.refuse(event_id, reason)
@@ -712,6 +764,9 @@ class Openadr3Source:
 
     @callback
     def _on_poll_time(self, now: datetime) -> None:
+        listening = self.listener is not None and self.listener.connected.is_set()
+        if listening and now - self._last_poll < NOTIFIED_POLL:
+            return  # events are pushed; a slow poll only double-checks
         self.entry.async_create_background_task(self.hass, self._safe_poll(), "denki openadr3 poll")
 
     async def _safe_poll(self) -> None:

@@ -202,6 +202,39 @@ class Openadr3Client:
             )
         return result
 
+    async def ven_id(self) -> str | None:
+        """This VEN's id on the VTN (a VEN sees its own ven object only), if it has one."""
+        vens = await self._paged("/vens", {})
+        ids = [str(ven["id"]) for ven in vens if ven.get("id") is not None]
+        return ids[0] if ids else None
+
+    async def notifiers(self) -> dict[str, Any]:
+        """The notifier bindings the VTN offers (GET /notifiers); {} if it has no such endpoint."""
+        try:
+            body = await self._api("GET", "/notifiers")
+        except OpenadrAuthError:
+            raise
+        except OpenadrError:
+            return {}  # a 3.0 VTN: webhooks only, so REST polling it is
+        return body if isinstance(body, dict) else {}
+
+    async def mqtt_event_topics(self, ven_id: str) -> dict[str, str]:
+        """The VEN-scoped MQTT topics of events (operation -> topic)."""
+        body = await self._api("GET", f"/notifiers/mqtt/topics/vens/{ven_id}/events")
+        topics = body.get("topics") if isinstance(body, dict) else None
+        if not isinstance(topics, dict) or not all(isinstance(t, str) for t in topics.values()):
+            raise OpenadrError("the VTN's MQTT event topics are not a map of names")
+        return {str(op): str(topic) for op, topic in topics.items()}
+
+    async def access_token(self) -> str:
+        """A valid token (for a broker that takes it as its password)."""
+        return await self._access_token()
+
+    @property
+    def client_id(self) -> str:
+        """The OAuth 2 client ID."""
+        return self._client_id
+
     async def post_report(self, report: Mapping[str, Any]) -> dict[str, Any]:
         """Create a report on the VTN; return it as stored."""
         body = await self._api("POST", "/reports", json=dict(report))
