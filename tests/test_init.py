@@ -53,7 +53,6 @@ async def test_entry_loads_and_unloads(
     [
         pytest.param({CONF_KIND: "toaster"}, id="unknown-kind"),
         pytest.param({}, id="no-kind"),
-        pytest.param({CONF_KIND: EntryKind.AGGREGATOR}, id="kind-not-landed"),
     ],
 )
 async def test_entry_of_unsupported_kind(hass: HomeAssistant, data: dict[str, str]) -> None:

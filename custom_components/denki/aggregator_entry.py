@@ -272,8 +272,9 @@ class AggregatorHub:
             entry.async_on_unload(async_track_state_change_event(self.hass, entity, self._on_power))
         entry.async_on_unload(self._cancel_timers)
         self._watch_appliances()
-        # Whatever the clock did while Home Assistant was stopped.
+        # Whatever the clock did while Home Assistant was stopped; then the next start or end.
         self.handle(self.store.advance(dt_util.utcnow()))
+        self._schedule(dt_util.utcnow())
         if self.restore_pending:
             self.hass.async_create_task(self._restore_steps([]), "denki restore after restart")
 
@@ -346,8 +347,10 @@ class AggregatorHub:
                 self._on_ended(change.event)
             elif change.kind is ChangeKind.CANCELLED:
                 self._leave(change.event.event_id)
-        self._schedule(now)
-        self._save()
+        if changes:
+            self._schedule(now)
+            self._save()
+        # Even without a change: a multi-interval event's level moves with the clock.
         self._update()
 
     def _on_started(self, event: DrEvent, now: datetime) -> None:
@@ -423,6 +426,7 @@ class AggregatorHub:
     def _on_timer(self, now: datetime) -> None:
         self._timer = None
         self.handle(self.store.advance(dt_util.utcnow()))
+        self._schedule(dt_util.utcnow())  # also when the timer fired a hair early
 
     @callback
     def _on_backstop(self, now: datetime) -> None:
