@@ -254,36 +254,33 @@ async def test_diagnostics_summarise_the_slots_ledger_score_and_challenge(
     assert diagnostics["challenge"]["reference_kwh"] == 4.0
 
 
-async def test_a_dr_event_is_scored_against_the_erab_baseline_once_its_slots_are_in(
+EVENT = DrEvent(
+    "ev-1",
+    "kanto-dr",
+    (Interval(0, datetime(2026, 8, 3, 17, 0, tzinfo=JST), timedelta(hours=2), {"SIMPLE": (2,)}),),
+    "mqtt",
+)
+
+
+async def score_an_event(
     hass: HomeAssistant, hass_storage: dict[str, Any], freezer: FrozenDateTimeFactory
-) -> None:
-    """An aggregator's event 17:00-19:00 on a Monday: 0.3 kWh a slot against a usual 0.5."""
+) -> MockConfigEntry:
+    """Four usual weeks, then a Monday with EVENT (17:00-19:00) used 0.3 kWh a slot, not 0.5.
+
+    Readings every 10 minutes from 08:00 to 20:00; the aggregator's result is
+    dispatched at 19:00, and the event is scored 35 minutes later.
+    """
     entry = await _set_up_monday_with_four_usual_weeks(hass, hass_storage, freezer)
     total = 1000.0
     moment = datetime(2026, 8, 3, 8, 0, tzinfo=JST)
-    event = DrEvent(
-        "ev-1",
-        "kanto-dr",
-        (
-            Interval(
-                0, datetime(2026, 8, 3, 17, 0, tzinfo=JST), timedelta(hours=2), {"SIMPLE": (2,)}
-            ),
-        ),
-        "mqtt",
-    )
     while moment < datetime(2026, 8, 3, 20, 0, tzinfo=JST):
         moment += timedelta(minutes=10)
         freezer.move_to(moment)
-        total += (
-            0.3
-            if 17 <= (moment - timedelta(minutes=10)).hour < 19
-            else 0.2
-            if moment.hour < 17
-            else 0.5
-        ) / 3
+        hour = (moment - timedelta(minutes=10)).hour
+        total += (0.3 if 17 <= hour < 19 else 0.2 if hour < 17 else 0.5) / 3
         hass.states.async_set(ENERGY, f"{total:.4f}", ENERGY_ATTRIBUTES)
         if moment == datetime(2026, 8, 3, 19, 0, tzinfo=JST):
-            async_dispatcher_send(hass, SIGNAL_DR_RESULT, event, True)
+            async_dispatcher_send(hass, SIGNAL_DR_RESULT, EVENT, True)
         async_fire_time_changed(hass, moment)
         await hass.async_block_till_done()
         if (
@@ -292,6 +289,14 @@ async def test_a_dr_event_is_scored_against_the_erab_baseline_once_its_slots_are
             < datetime(2026, 8, 3, 19, 35, tzinfo=JST)
         ):
             assert entry.runtime_data.pending_events  # not before the last slot is in
+    return entry
+
+
+async def test_a_dr_event_is_scored_against_the_erab_baseline_once_its_slots_are_in(
+    hass: HomeAssistant, hass_storage: dict[str, Any], freezer: FrozenDateTimeFactory
+) -> None:
+    """An aggregator's event 17:00-19:00 on a Monday: 0.3 kWh a slot against a usual 0.5."""
+    entry = await score_an_event(hass, hass_storage, freezer)
     assert entry.runtime_data.pending_events == {}
     saved = _state(hass, "last_event_saved")
     assert float(saved.state) == pytest.approx(0.8, abs=0.01)
@@ -303,7 +308,7 @@ async def test_a_dr_event_is_scored_against_the_erab_baseline_once_its_slots_are
     # A restart neither loses nor repeats it; the same result arriving again changes nothing.
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
-    async_dispatcher_send(hass, SIGNAL_DR_RESULT, event, True)
+    async_dispatcher_send(hass, SIGNAL_DR_RESULT, EVENT, True)
     await hass.async_block_till_done()
     assert int(_state(hass, "points").state) == 100
     assert entry.runtime_data.pending_events == {}

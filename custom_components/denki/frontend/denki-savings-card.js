@@ -180,6 +180,8 @@ const STYLE = `
   svg { width: 100%; height: 80px; }
   .baseline { fill: var(--divider-color, #ccc); }
   .actual { fill: var(--primary-color); }
+  .key-baseline { color: var(--divider-color, #ccc); }
+  .key-actual { color: var(--primary-color); }
 `;
 
 class DenkiSavingsCard extends HTMLElement {
@@ -288,7 +290,7 @@ class DenkiSavingsCard extends HTMLElement {
           const x = i * width;
           return `<rect class="baseline" x="${x + width * 0.1}" y="${80 - b}" width="${width * 0.4}" height="${b}"></rect><rect class="actual" x="${x + width * 0.5}" y="${80 - a}" width="${width * 0.4}" height="${a}"></rect>`;
         })
-        .join("")}</svg><div class="muted">■ ${escape(t.baseline)} ■ ${escape(t.actual)}</div>`;
+        .join("")}</svg><div class="muted"><span class="key-baseline">■</span> ${escape(t.baseline)} <span class="key-actual">■</span> ${escape(t.actual)}</div>`;
     }
     return `<section class="event"><h3>${escape(t.last_event)}</h3><div>${escape(format(t.saved, { kwh: fmt.format(kwh), yen: fmt.format(Math.round(yen)) }))}</div>${chart}</section>`;
   }
