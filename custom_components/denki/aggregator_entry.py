@@ -368,7 +368,7 @@ class AggregatorHub:
         participated = event.participating and self.participated.get(event.event_id, False)
         self._leave(event.event_id)
         self._tell("result", event, {"participated": participated})
-        async_dispatcher_send(self.hass, SIGNAL_DR_RESULT, event, participated)
+        async_dispatcher_send(self.hass, SIGNAL_DR_RESULT, self.entry.entry_id, event, participated)
 
     def _leave(self, event_id: str) -> None:
         """The event no longer needs the plan; the last one out puts everything back."""

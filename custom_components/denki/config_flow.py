@@ -42,8 +42,11 @@ from . import appliances
 from .aggregator_flow import AggregatorFlowMixin, AggregatorOptionsFlow, is_aggregator
 from .appliances import class_name, discover_once, poll_seconds, settable_classes
 from .const import (
+    CONF_BOILING_ENTITY,
     CONF_DEVICE,
+    CONF_DR_SOURCE,
     CONF_ENERGY_ENTITY,
+    CONF_EXPORT_ENTITY,
     CONF_HOSTS,
     CONF_INTERFACE,
     CONF_KIND,
@@ -53,6 +56,7 @@ from .const import (
     CONF_PASSWORD,
     CONF_POLL_SECONDS,
     CONF_PORT,
+    CONF_PV_ENTITY,
     CONF_RBID,
     CONF_SETTABLE_CLASSES,
     CONF_YEN_PER_KWH,
@@ -436,13 +440,19 @@ class DenkiConfigFlow(AggregatorFlowMixin, ConfigFlow, domain=DOMAIN):
         """Appliances: poll interval and settable classes; aggregator: the automatic response."""
         if is_aggregator(config_entry):
             return AggregatorOptionsFlow()
+        if config_entry.data.get(CONF_KIND) == EntryKind.SAVINGS:
+            return SavingsOptionsFlow()
         return AppliancesOptionsFlow()
 
     @classmethod
     @callback
     def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
-        """Only appliances and aggregator entries have options."""
-        return config_entry.data.get(CONF_KIND) in (EntryKind.APPLIANCES, EntryKind.AGGREGATOR)
+        """Appliances, aggregator and savings entries have options; a meter has none."""
+        return config_entry.data.get(CONF_KIND) in (
+            EntryKind.APPLIANCES,
+            EntryKind.AGGREGATOR,
+            EntryKind.SAVINGS,
+        )
 
     async def async_step_savings(
         self, user_input: dict[str, Any] | None = None
@@ -505,16 +515,75 @@ def _is_energy_counter(hass: HomeAssistant, entity_id: str) -> bool:
     )
 
 
-def _meter_import_entity(hass: HomeAssistant) -> str | None:
-    """The smart meter's import energy sensor, when Denki has a meter."""
+def _meter_import_entity(hass: HomeAssistant, key: str = "energy_import") -> str | None:
+    """The smart meter's import (or, with `key`, export) energy sensor, when Denki has a meter."""
     registry = er.async_get(hass)
     for entry in hass.config_entries.async_entries(DOMAIN):
         if entry.data.get(CONF_KIND) != EntryKind.METER:
             continue
         for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
-            if entity.translation_key == "energy_import":
+            if entity.translation_key == key:
                 return entity.entity_id
     return None
+
+
+class SavingsOptionsFlow(OptionsFlowWithReload):
+    """The price of a kWh, which aggregator's events count, and the counters of the day cards."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show the options of the savings entry."""
+        return await self.async_step_savings()
+
+    async def async_step_savings(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The price, the DR source and the day cards' counters."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            for key in (CONF_PV_ENTITY, CONF_EXPORT_ENTITY, CONF_BOILING_ENTITY):
+                if user_input.get(key) and not _is_energy_counter(self.hass, user_input[key]):
+                    errors[key] = "not_an_energy_counter"
+            if not errors:
+                return self.async_create_entry(
+                    data={**user_input, CONF_YEN_PER_KWH: float(user_input[CONF_YEN_PER_KWH])}
+                )
+        sources = [SelectOptionDict(value="all", label="all")] + [
+            SelectOptionDict(value=entry.entry_id, label=entry.title)
+            for entry in self.hass.config_entries.async_entries(DOMAIN)
+            if entry.data.get(CONF_KIND) == EntryKind.AGGREGATOR
+        ]
+        energy = EntitySelector(
+            EntitySelectorConfig(domain="sensor", device_class=SensorDeviceClass.ENERGY)
+        )
+        schema = probatio.Schema(
+            {
+                probatio.Required(CONF_YEN_PER_KWH): SAVINGS_SCHEMA.schema[CONF_YEN_PER_KWH],
+                probatio.Required(CONF_DR_SOURCE): SelectSelector(
+                    SelectSelectorConfig(
+                        options=sources,
+                        translation_key=CONF_DR_SOURCE,
+                        mode=SelectSelectorMode.DROPDOWN,
+                    )
+                ),
+                probatio.Optional(CONF_PV_ENTITY): energy,
+                probatio.Optional(CONF_EXPORT_ENTITY): energy,
+                probatio.Optional(CONF_BOILING_ENTITY): energy,
+            }
+        )
+        current: dict[str, Any] = {
+            CONF_YEN_PER_KWH: self.config_entry.data[CONF_YEN_PER_KWH],
+            CONF_DR_SOURCE: "all",
+            **self.config_entry.options,
+        }
+        if CONF_EXPORT_ENTITY not in current and (
+            export := _meter_import_entity(self.hass, "energy_export")
+        ):
+            current[CONF_EXPORT_ENTITY] = export
+        return self.async_show_form(
+            step_id="savings",
+            data_schema=self.add_suggested_values_to_schema(schema, user_input or current),
+            errors=errors,
+        )
 
 
 def _parse_hosts(interface: str, text: str) -> tuple[list[str], dict[str, str]]:

@@ -36,6 +36,11 @@ BACKFILL_DAYS: Final = 7
 # Savings entries.
 CONF_ENERGY_ENTITY: Final = "energy_entity"
 CONF_YEN_PER_KWH: Final = "yen_per_kwh"
+CONF_DR_SOURCE: Final = "dr_source"
+"""The aggregator entry whose events are scored, or "all"."""
+CONF_PV_ENTITY: Final = "pv_energy_entity"
+CONF_EXPORT_ENTITY: Final = "export_energy_entity"
+CONF_BOILING_ENTITY: Final = "water_heater_energy_entity"
 DEFAULT_YEN_PER_KWH: Final = 31.0
 """The reference unit price that Japanese appliance makers quote (目安単価, 31 yen/kWh since 2022)."""
 
@@ -125,5 +130,5 @@ CONF_POWER_ENTITY: Final = "power_entity"
 CONF_REPORT_MINUTES: Final = "report_minutes"
 DEFAULT_REPORT_MINUTES: Final = 5
 SIGNAL_DR_RESULT: Final = f"{DOMAIN}_dr_result"
-"""Dispatched by an aggregator entry with (DrEvent, participated) when an event has ended;
-the savings entry scores it."""
+"""Dispatched by an aggregator entry with (its entry id, DrEvent, participated) when an
+event has ended; the savings entry scores it."""

@@ -35,12 +35,24 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import EnergyConverter
 
-from .const import CONF_ENERGY_ENTITY, CONF_YEN_PER_KWH, DOMAIN, LOGGER, SIGNAL_DR_RESULT, EntryKind
+from .const import (
+    CONF_BOILING_ENTITY,
+    CONF_DR_SOURCE,
+    CONF_ENERGY_ENTITY,
+    CONF_EXPORT_ENTITY,
+    CONF_PV_ENTITY,
+    CONF_YEN_PER_KWH,
+    DOMAIN,
+    LOGGER,
+    SIGNAL_DR_RESULT,
+    EntryKind,
+)
 from .kinds import KIND_HANDLERS, KindHandler
 from .lib.dr import DrEvent
 from .lib.savings import JST, BaselineError, HolidayCalendar, compute_savings, japanese_holidays
 from .lib.savings.accumulate import SlotAccumulator
 from .lib.savings.challenges import Challenge, ChallengeProgress, make_challenge, progress, week_of
+from .lib.savings.day_facts import day_facts
 from .lib.savings.scoring import Card, EventOutcome, Ledger, Score
 from .lib.savings.slots import SLOT, midnight
 
@@ -63,6 +75,8 @@ type AwardListener = Callable[[str, dict[str, Any]], None]
 @dataclass(frozen=True, slots=True)
 class _Stored:
     slots: SlotAccumulator
+    counters: dict[str, SlotAccumulator]
+    facts_until: date | None
     ledger: Ledger
     challenge: Challenge | None
     pending: dict[str, dict[str, Any]]
@@ -74,6 +88,11 @@ def _parse(data: dict[str, Any]) -> _Stored:
     try:
         return _Stored(
             SlotAccumulator.from_dict(data["slots"]),
+            {
+                name: SlotAccumulator.from_dict(value)
+                for name, value in data.get("counters", {}).items()
+            },
+            date.fromisoformat(data["facts_until"]) if data.get("facts_until") else None,
             Ledger.from_dict(data["ledger"]),
             None if data.get("challenge") is None else Challenge.from_dict(data["challenge"]),
             dict(data.get("pending_events", {})),
@@ -109,6 +128,26 @@ class SavingsTracker:
         self.last_result: dict[str, Any] | None = None
         """The last settled event, slot by slot, for the card's chart."""
         self._settle_timer: Callable[[], None] | None = None
+        self.counters: dict[str, SlotAccumulator] = {}
+        """The day-fact counters' slots (PV, export, water heater), by option name."""
+        self.facts_until: date | None = None
+        """The last day whose facts were recorded."""
+
+    @property
+    def fact_entities(self) -> dict[str, str]:
+        """The optional counters the day facts read: option name -> entity id."""
+        options = self.entry.options
+        return {
+            name: str(options[name])
+            for name in (CONF_PV_ENTITY, CONF_EXPORT_ENTITY, CONF_BOILING_ENTITY)
+            if options.get(name)
+        }
+
+    @property
+    def dr_source(self) -> str | None:
+        """The aggregator entry whose events are scored; None for every aggregator."""
+        source = self.entry.options.get(CONF_DR_SOURCE)
+        return str(source) if source and source != "all" else None
 
     @property
     def yen_per_kwh(self) -> float:
@@ -132,6 +171,7 @@ class SavingsTracker:
             else:
                 self.slots, self.ledger, self.challenge = state.slots, state.ledger, state.challenge
                 self.pending_events, self.last_result = state.pending, state.last_result
+                self.counters, self.facts_until = state.counters, state.facts_until
         entry = self.entry
         entry.async_on_unload(
             async_track_state_change_event(self.hass, self.energy_entity, self._on_changed)
@@ -147,6 +187,16 @@ class SavingsTracker:
         entry.async_on_unload(
             async_dispatcher_connect(self.hass, SIGNAL_DR_RESULT, self._on_dr_result)
         )
+        for name, entity_id in self.fact_entities.items():
+            self.counters.setdefault(name, SlotAccumulator())
+            entry.async_on_unload(
+                async_track_state_change_event(self.hass, entity_id, self._on_counter_changed)
+            )
+            entry.async_on_unload(
+                async_track_state_report_event(self.hass, entity_id, self._on_counter_reported)
+            )
+        for name in set(self.counters) - set(self.fact_entities):
+            del self.counters[name]  # a counter taken out of the options
         entry.async_on_unload(self._cancel_settle)
         if (current := self.hass.states.get(self.energy_entity)) is not None:
             self._reading(current)
@@ -207,8 +257,53 @@ class SavingsTracker:
         self.store.async_delay_save(self._to_dict, SAVE_DELAY)
         return True
 
+    @callback
+    def _on_counter_changed(self, event: Event[EventStateChangedData]) -> None:
+        self._counter(event.data["entity_id"], event.data["new_state"])
+
+    @callback
+    def _on_counter_reported(self, event: Event[EventStateReportedData]) -> None:
+        self._counter(event.data["entity_id"], event.data["new_state"])
+
+    def _counter(self, entity_id: str, state: State | None) -> None:
+        """A reading of a day-fact counter."""
+        kwh = _kwh(state)
+        if kwh is None or state is None:
+            return
+        for name, counted in self.fact_entities.items():
+            counter = self.counters.get(name) if counted == entity_id else None
+            if counter is not None and counter.add(state.last_reported, kwh):
+                self.store.async_delay_save(self._to_dict, SAVE_DELAY)
+
+    def _record_days(self, today: date) -> None:
+        """Record the facts of every whole day before today not yet recorded (3 days back)."""
+        if not self.counters:
+            return
+        if self.facts_until is None:
+            self.facts_until = today - timedelta(days=1)  # counting starts today
+            return
+        series = {name: counter.slots for name, counter in self.counters.items()}
+        first = max(self.facts_until + timedelta(days=1), today - timedelta(days=3))
+        day = first
+        while day < today:
+            facts = day_facts(
+                day,
+                pv=series.get(CONF_PV_ENTITY),
+                export=series.get(CONF_EXPORT_ENTITY),
+                boiling=series.get(CONF_BOILING_ENTITY),
+            )
+            if facts is not None:
+                self.ledger.record_day(facts)
+            self.facts_until = day
+            day += timedelta(days=1)
+        for counter in self.counters.values():
+            counter.forget_before(
+                datetime.combine(today, datetime.min.time(), JST) - timedelta(days=3)
+            )
+
     def _roll(self, today: date) -> None:
         """Settle the challenge of a week that ended, make this week's, and tell the entities."""
+        self._record_days(today)
         self.today = today
         week = week_of(today)
         if self.challenge is not None and self.challenge.week < week:
@@ -276,15 +371,17 @@ class SavingsTracker:
             "ledger": self.ledger.to_dict(),
             "challenge": self.challenge.to_dict() if self.challenge else None,
             "pending_events": self.pending_events,
+            "counters": {name: counter.to_dict() for name, counter in self.counters.items()},
+            "facts_until": self.facts_until.isoformat() if self.facts_until else None,
             "last_result": self.last_result,
         }
 
     # --- demand-response events -------------------------------------------------------
 
     @callback
-    def _on_dr_result(self, event: DrEvent, participated: bool) -> None:
+    def _on_dr_result(self, source: str, event: DrEvent, participated: bool) -> None:
         """An aggregator's event ended: settle it once its slots are in."""
-        if event.event_id in self.ledger.events:
+        if event.event_id in self.ledger.events or self.dr_source not in (None, source):
             return
         start = _floor_slot(event.start)
         end = _floor_slot(event.end)
@@ -381,6 +478,20 @@ class SavingsTracker:
     def cards(self) -> tuple[Card, ...]:
         """The cards earned, in the order first earned."""
         return tuple(award.card for award in self.score.cards)
+
+
+def _kwh(state: State | None) -> float | None:
+    """An energy state in kWh, or None when it is not one."""
+    if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
+        return None
+    try:
+        return EnergyConverter.convert(
+            float(state.state),
+            state.attributes.get("unit_of_measurement"),
+            UnitOfEnergy.KILO_WATT_HOUR,
+        )
+    except ValueError, TypeError, KeyError, AttributeError:
+        return None
 
 
 def _floor_slot(moment: datetime) -> datetime:

@@ -141,10 +141,13 @@ async def test_options_hold_the_plan_and_the_limits(
     assert hub.entry.options["climates"] == ["climate.living"]
 
 
-async def test_no_options_for_a_savings_or_meter_entry(hass: HomeAssistant) -> None:
-    entry = MockConfigEntry(domain=DOMAIN, data={"kind": "savings"})
-    entry.add_to_hass(hass)
-    assert not entry.supports_options
+async def test_no_options_for_a_meter_entry(hass: HomeAssistant) -> None:
+    meter = MockConfigEntry(domain=DOMAIN, data={"kind": "meter"})
+    meter.add_to_hass(hass)
+    assert not meter.supports_options
+    savings = MockConfigEntry(domain=DOMAIN, data={"kind": "savings"})
+    savings.add_to_hass(hass)
+    assert savings.supports_options
 
 
 async def test_diagnostics_redact_the_secrets(

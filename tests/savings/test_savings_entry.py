@@ -280,7 +280,7 @@ async def score_an_event(
         total += (0.3 if 17 <= hour < 19 else 0.2 if hour < 17 else 0.5) / 3
         hass.states.async_set(ENERGY, f"{total:.4f}", ENERGY_ATTRIBUTES)
         if moment == datetime(2026, 8, 3, 19, 0, tzinfo=JST):
-            async_dispatcher_send(hass, SIGNAL_DR_RESULT, EVENT, True)
+            async_dispatcher_send(hass, SIGNAL_DR_RESULT, "aggregator-entry", EVENT, True)
         async_fire_time_changed(hass, moment)
         await hass.async_block_till_done()
         if (
@@ -308,7 +308,57 @@ async def test_a_dr_event_is_scored_against_the_erab_baseline_once_its_slots_are
     # A restart neither loses nor repeats it; the same result arriving again changes nothing.
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
-    async_dispatcher_send(hass, SIGNAL_DR_RESULT, EVENT, True)
+    async_dispatcher_send(hass, SIGNAL_DR_RESULT, "aggregator-entry", EVENT, True)
     await hass.async_block_till_done()
     assert int(_state(hass, "points").state) == 100
     assert entry.runtime_data.pending_events == {}
+
+
+async def test_options_and_a_solar_day_earn_the_solar_card(
+    hass: HomeAssistant, hass_storage: dict[str, Any], freezer: FrozenDateTimeFactory
+) -> None:
+    """PV and export counters chosen in the options; a sunny Tuesday used at home earns a card."""
+    pv, export = "sensor.pv_energy", "sensor.grid_export"
+    hass.states.async_set(pv, "500.0", ENERGY_ATTRIBUTES)
+    hass.states.async_set(export, "20.0", ENERGY_ATTRIBUTES)
+    hass.states.async_set("sensor.power", "3", {"device_class": "power"})
+    entry = await _set_up_monday_with_four_usual_weeks(hass, hass_storage, freezer)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["step_id"] == "savings"
+    form = {CONF_YEN_PER_KWH: 30, "dr_source": "all", "pv_energy_entity": "sensor.power"}
+    result = await hass.config_entries.options.async_configure(result["flow_id"], form)
+    assert result["errors"] == {"pv_energy_entity": "not_an_energy_counter"}
+    form |= {"pv_energy_entity": pv, "export_energy_entity": export}
+    result = await hass.config_entries.options.async_configure(result["flow_id"], form)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    tracker = entry.runtime_data
+    assert tracker.yen_per_kwh == 30
+    rewards: list[dict[str, Any]] = []
+    tracker.add_award_listener(lambda kind, data: rewards.append({"kind": kind, **data}))
+
+    # Tuesday 4 August: 10 kWh from 09:00 to 17:00, 1 kWh of it sold; readings every 10 min.
+    moment = datetime(2026, 8, 3, 8, 0, tzinfo=JST)
+    generated = sold = 0.0
+    while moment < datetime(2026, 8, 5, 1, 0, tzinfo=JST):
+        moment += timedelta(minutes=10)
+        freezer.move_to(moment)
+        if (
+            datetime(2026, 8, 4, 9, 0, tzinfo=JST)
+            < moment
+            <= datetime(2026, 8, 4, 17, 0, tzinfo=JST)
+        ):
+            generated += 10 / 48
+            sold += 1 / 48
+        hass.states.async_set(pv, f"{500 + generated:.4f}", ENERGY_ATTRIBUTES)
+        hass.states.async_set(export, f"{20 + sold:.4f}", ENERGY_ATTRIBUTES)
+        freezer.move_to(moment + timedelta(seconds=30))
+        async_fire_time_changed(hass, moment + timedelta(seconds=30))
+        await hass.async_block_till_done()
+    assert date(2026, 8, 3) not in tracker.ledger.days  # Monday began at 08:00: not whole
+    facts = tracker.ledger.days[date(2026, 8, 4)]
+    assert facts.pv_kwh == pytest.approx(10.0, abs=0.01)
+    assert facts.self_consumed_kwh == pytest.approx(9.0, abs=0.01)
+    assert {"kind": "card_earned", "card": "solar_self_consumption", "rarity": "rare"} in rewards
+    cards = _state(hass, "cards").attributes["cards"]
+    assert [card["card"] for card in cards] == ["solar_self_consumption"]
