@@ -122,7 +122,7 @@ def _normalized(protocol: str, user_input: dict[str, Any]) -> dict[str, Any]:
     data: dict[str, Any] = {CONF_KIND: EntryKind.AGGREGATOR, CONF_PROTOCOL: protocol}
     for key, value in user_input.items():
         data[key] = value.strip() if isinstance(value, str) else value
-    if protocol == PROTOCOL_MQTT:
+    if protocol == PROTOCOL_MQTT and CONF_PORT in data:
         data[CONF_PORT] = int(data[CONF_PORT])
     return data
 
