@@ -911,6 +911,7 @@ class MqttSource:
             on_message=self._on_message,
             client_id=f"denki-{data[CONF_VEN]}",
             on_auth_error=self._on_auth_error,
+            on_refused=self._on_refused,
             username=data.get(CONF_USERNAME) or None,
             password=data.get(CONF_PASSWORD) or None,
             tls_context=tls,
@@ -930,6 +931,11 @@ class MqttSource:
     @callback
     def _on_auth_error(self) -> None:
         self.entry.async_start_reauth(self.hass)
+
+    @callback
+    def _on_refused(self, event_id: str, reason: str) -> None:
+        if self._hub is not None:
+            self._hub.refuse(event_id, reason)
 
     @callback
     def _on_message(self, message: DownMessage) -> None:

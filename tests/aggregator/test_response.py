@@ -14,7 +14,7 @@ from typing import Any
 
 import aiomqtt
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
@@ -265,3 +265,55 @@ async def test_an_event_announced_before_a_restart_starts_on_time_after_it(
     # Nothing arrives after the restart and the clock's backstop is a minute away: the
     # timer set at start-up for the event's start is what curtails.
     await curtailed(lan)
+
+
+@pytest.mark.parametrize(
+    ("event", "reason"),
+    [
+        (
+            {
+                "id": "bad-1",
+                "program": "p",
+                "intervals": [
+                    {
+                        "id": 0,
+                        "start": "2026-08-03T17:00:00+09:00",
+                        "duration": "PT1X",
+                        "payloads": {"SIMPLE": [1]},
+                    }
+                ],
+            },
+            "duration",
+        ),
+        (
+            {
+                "id": "bad-2",
+                "program": "p",
+                "intervals": [
+                    {"id": 0, "start": "tomorrow", "duration": "PT1H", "payloads": {"SIMPLE": [1]}}
+                ],
+            },
+            "ISO 8601",
+        ),
+        ({"id": "bad-3", "program": "p", "intervals": []}, "no intervals"),
+    ],
+)
+async def test_an_unreadable_event_over_mqtt_raises_a_repair_issue_and_nothing_moves(  # noqa: PLR0917 - fixtures
+    hass: HomeAssistant,
+    home: MockConfigEntry,
+    lan: Lan,
+    aggregator: aiomqtt.Client,
+    event: dict[str, Any],
+    reason: str,
+) -> None:
+    before = devices(lan)
+    message = {"schema": "denki.dr/1", "type": "event", "event": event}
+    await aggregator.publish(TOPICS.events, json.dumps(message), qos=1)
+    await aggregator.publish(TOPICS.events, b"{truncated", qos=1)  # no id: a log line only
+    registry = ir.async_get(hass)
+    issue_id = f"dr_event_refused_{home.entry_id}_{event['id']}"
+    await until(lambda: registry.async_get_issue(DOMAIN, issue_id) is not None)
+    assert reason in registry.async_get_issue(DOMAIN, issue_id).translation_placeholders["reason"]
+    await until(lambda: home.runtime_data.source.link.dropped == 2)
+    assert devices(lan) == before
+    assert home.runtime_data.store.events == []

@@ -11,6 +11,7 @@ outbox's sequence numbers, nothing counted twice.
 import asyncio
 from collections.abc import Callable
 from datetime import datetime
+import json
 import logging
 import ssl
 
@@ -46,6 +47,17 @@ def is_auth_refusal(err: aiomqtt.MqttError) -> bool:
     return code in AUTH_REFUSALS
 
 
+def event_id_of(payload: bytes) -> str | None:
+    """The id of the event a message that failed to parse was about, if it says."""
+    try:
+        obj = json.loads(payload)
+    except UnicodeDecodeError, ValueError:
+        return None
+    event = obj.get("event") if isinstance(obj, dict) else None
+    event_id = event.get("id") if isinstance(event, dict) else None
+    return event_id if isinstance(event_id, str) and event_id else None
+
+
 class MqttAuthError(aiomqtt.MqttError):
     """The aggregator's broker refused the username or password: retrying will not help."""
 
@@ -63,6 +75,7 @@ class MqttLink:
         on_message: Callable[[DownMessage], None],
         client_id: str,
         on_auth_error: Callable[[], None] | None = None,
+        on_refused: Callable[[str, str], None] | None = None,
         username: str | None = None,
         password: str | None = None,
         tls_context: ssl.SSLContext | None = None,
@@ -77,6 +90,7 @@ class MqttLink:
         self._outbox = outbox
         self._on_message = on_message
         self._on_auth_error = on_auth_error
+        self._on_refused = on_refused
         self._opts: list[bytes] = []
         self._client_id = client_id
         self._username = username
@@ -179,6 +193,8 @@ class MqttLink:
             if self.dropped == 0:
                 _LOGGER.warning("Dropped a message from the aggregator: %s", err)
             self.dropped += 1
+            if self._on_refused is not None and (event_id := event_id_of(payload)) is not None:
+                self._on_refused(event_id, str(err))  # an event the household should hear of
             return None
         if isinstance(message, AckMessage):
             return message.seq if message.outbox == self._outbox.outbox_id else None
