@@ -664,14 +664,7 @@ class Openadr3Source:
         data = entry.data
         self.hass = hass
         self.entry = entry
-        verify = bool(data.get(CONF_VERIFY_SSL, True))
-        self.client = Openadr3Client(
-            async_get_clientsession(hass, verify_ssl=verify),
-            data[CONF_URL],
-            data[CONF_CLIENT_ID],
-            data[CONF_CLIENT_SECRET],
-            ssl_context=None if verify else _no_verify(),
-        )
+        self.client = openadr3_client(hass, dict(data))
         self.program: str | None = data.get(CONF_PROGRAM) or None
         self.connected = False
         self.outbox: Outbox | None = None
@@ -866,6 +859,21 @@ def openadr3_report(outbox: str, seq: int, record: dict[str, Any], ven: str) -> 
             }
         ],
     }
+
+
+def openadr3_client(hass: HomeAssistant, data: dict[str, Any]) -> Openadr3Client:
+    """A VEN client of the entry's (or the flow's) VTN, on Home Assistant's shared session.
+
+    TLS is verified unless the user turned it off for a test VTN.
+    """
+    verify = bool(data.get(CONF_VERIFY_SSL, True))
+    return Openadr3Client(
+        async_get_clientsession(hass, verify_ssl=verify),
+        data[CONF_URL],
+        data[CONF_CLIENT_ID],
+        data[CONF_CLIENT_SECRET],
+        ssl_context=None if verify else _no_verify(),
+    )
 
 
 def _no_verify() -> ssl.SSLContext:

@@ -1,7 +1,6 @@
 """The aggregator's part of the config flow: protocol, connection test, reauth, reconfigure, options."""
 
 from datetime import UTC, datetime
-import ssl
 from typing import Any
 from urllib.parse import urlparse
 
@@ -15,7 +14,6 @@ from homeassistant.config_entries import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     BooleanSelector,
     EntitySelector,
@@ -30,7 +28,7 @@ from homeassistant.helpers.selector import (
 from homeassistant.util.ssl import get_default_context
 import probatio
 
-from .aggregator_entry import limits_from
+from .aggregator_entry import limits_from, openadr3_client
 from .const import (
     CONF_AUTO_RESPONSE,
     CONF_BATTERIES,
@@ -71,7 +69,7 @@ from .const import (
 )
 from .lib.dr.mqtt_link import is_auth_refusal
 from .lib.dr.mqtt_profile import ProfileError, Topics
-from .lib.openadr.client import Openadr3Client, OpenadrAuthError, OpenadrError
+from .lib.openadr.client import OpenadrAuthError, OpenadrError
 
 MQTT_CHECK_SECONDS = 15
 SECRETS = {
@@ -149,14 +147,7 @@ async def check_connection(hass: HomeAssistant, data: dict[str, Any]) -> dict[st
         url = urlparse(data[CONF_URL])
         if url.scheme not in ("http", "https") or not url.hostname:
             return {CONF_URL: "invalid_url"}
-        verify = bool(data.get(CONF_VERIFY_SSL, True))
-        client = Openadr3Client(
-            async_get_clientsession(hass, verify_ssl=verify),
-            data[CONF_URL],
-            data[CONF_CLIENT_ID],
-            data[CONF_CLIENT_SECRET],
-            ssl_context=None if verify else _unverified(),
-        )
+        client = openadr3_client(hass, data)
         try:
             await client.events(datetime.now(UTC), data.get(CONF_PROGRAM) or None)
         except OpenadrAuthError:
@@ -187,13 +178,6 @@ async def check_connection(hass: HomeAssistant, data: dict[str, Any]) -> dict[st
         LOGGER.debug("The aggregator's broker did not answer: %s", err)
         return {"base": "cannot_connect"}
     return {}
-
-
-def _unverified() -> ssl.SSLContext:
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    return context
 
 
 def default_options(hass: HomeAssistant) -> dict[str, Any]:

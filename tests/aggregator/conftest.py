@@ -40,7 +40,7 @@ from custom_components.denki.const import (
 from custom_components.denki.lib.dr.mqtt_profile import SCHEMA, Topics
 from simulators.openadr3_vtn import VtnState, make_app
 from tests.appliances.conftest import lan, loaded  # noqa: F401 - the simulated home's fixtures
-from tests.net import free_port
+from tests.net import amqtt_config, free_port
 
 PREFIX = "aggregator/jp"
 VEN = "home-1"
@@ -140,14 +140,7 @@ def oa3_entry(base: str, secret: str = "ven-secret", **options: Any) -> MockConf
 
 
 def _broker(port: int) -> Broker:
-    return Broker(
-        {
-            "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{port}"}},
-            "sys_interval": 0,
-            "auth": {"allow-anonymous": True, "plugins": ["auth_anonymous"]},
-            "topic-check": {"enabled": False},
-        }
-    )
+    return Broker(amqtt_config(port))
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 import pytest
 
 from custom_components.denki.const import DOMAIN
-from tests.net import free_port
+from tests.net import amqtt_config, free_port
 
 from .conftest import mqtt_entry, until
 
@@ -29,16 +29,10 @@ async def locked_broker(socket_enabled: None, tmp_path: Path) -> AsyncIterator[i
     passwords.write_text(f"{USER}:{PasswordHash((Argon2Hasher(),)).hash(PASSWORD)}\n")
     port = free_port()
     broker = Broker(
-        {
-            "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{port}"}},
-            "sys_interval": 0,
-            "auth": {
-                "allow-anonymous": False,
-                "password-file": str(passwords),
-                "plugins": ["auth_file"],
-            },
-            "topic-check": {"enabled": False},
-        }
+        amqtt_config(
+            port,
+            {"allow-anonymous": False, "password-file": str(passwords), "plugins": ["auth_file"]},
+        )
     )
     await broker.start()
     yield port

@@ -19,7 +19,7 @@ import pytest
 from custom_components.denki.lib.dr.mqtt_link import MqttLink
 from custom_components.denki.lib.dr.mqtt_profile import DownMessage, EventMessage, Topics
 from custom_components.denki.lib.dr.reports import Outbox
-from tests.net import free_port
+from tests.net import amqtt_config, free_port
 
 TOPICS = Topics("aggregator/jp", "ven-1")
 AT = datetime(2026, 11, 23, 8, 5, tzinfo=UTC)
@@ -38,14 +38,7 @@ EVENT = {
 
 
 def _broker(port: int) -> Broker:
-    return Broker(
-        {
-            "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{port}"}},
-            "sys_interval": 0,
-            "auth": {"allow-anonymous": True, "plugins": ["auth_anonymous"]},
-            "topic-check": {"enabled": False},
-        }
-    )
+    return Broker(amqtt_config(port))
 
 
 @pytest.fixture
