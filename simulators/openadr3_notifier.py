@@ -58,7 +58,10 @@ def add_notifier_routes(
                     "id": ven_id,
                     "createdDateTime": stamp,
                     "modificationDateTime": stamp,
+                    # objectMetadata says VEN, BlVenRequest says BL_VEN_REQUEST: the 3.1
+                    # definition contradicts itself here; VEN is what metadata means.
                     "objectType": "VEN",
+                    "clientID": ven_name,
                     "venName": ven_name,
                 }
             ]

@@ -7,6 +7,7 @@ programID filter) and POST /reports. Faults on command: revoke every token
 """
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 import secrets
 from typing import Any
 
@@ -98,7 +99,16 @@ async def _post_report(request: web.Request) -> web.Response:
     body = await request.json()
     if not isinstance(body, dict) or not {"eventID", "clientName", "resources"} <= body.keys():
         return _problem(400, "a report needs eventID, clientName and resources")
-    stored = {**body, "id": f"report-{len(state.reports) + 1}", "objectType": "REPORT"}
+    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    # The server's own fields (objectMetadata and clientID): the one client it knows.
+    stored = {
+        **body,
+        "id": f"report-{len(state.reports) + 1}",
+        "objectType": "REPORT",
+        "createdDateTime": now,
+        "modificationDateTime": now,
+        "clientID": state.client_id,
+    }
     state.reports.append(stored)
     return web.json_response(stored, status=201)
 

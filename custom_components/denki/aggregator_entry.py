@@ -104,6 +104,7 @@ from .lib.dr.response import (
 )
 from .lib.openadr.client import Openadr3Client, OpenadrAuthError, OpenadrError
 from .lib.openadr.notifier import NotificationListener, mqtt_binding
+from .lib.openadr.reports import report_object
 
 PLATFORMS = (
     Platform.BINARY_SENSOR,
@@ -136,6 +137,9 @@ type ChangeListener = Callable[[str, DrEvent, dict[str, Any]], None]
 
 class Source(Protocol):
     """One aggregator protocol, as the hub uses it."""
+
+    changes_only: bool
+    """Whether a report carries only the values that moved (else every value, when any moved)."""
 
     @property
     def connected(self) -> bool:
@@ -579,6 +583,8 @@ class AggregatorHub:
         chosen = self._throttle.select(values, now)
         if not chosen:
             return
+        if not self.source.changes_only:
+            chosen = values
         active = self.store.active(dt_util.utcnow())
         self.hass.async_create_task(
             self._report(chosen, now, active[0] if active else None), "denki report"
@@ -658,6 +664,8 @@ def _outbox_folder(hass: HomeAssistant, entry: ConfigEntry) -> Path:
 
 class Openadr3Source:
     """OpenADR 3 over REST: events polled, reports posted (from the disk outbox)."""
+
+    changes_only = False  # a report is a whole interval: DEMAND and BASELINE together
 
     def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
         """Prepare the client on Home Assistant's shared session."""
@@ -809,7 +817,7 @@ class Openadr3Source:
         async with self._sending:
             for seq, record in outbox.pending():
                 await self.client.post_report(
-                    openadr3_report(outbox.outbox_id, seq, record, self.ven)
+                    report_object(outbox.outbox_id, seq, record, self.ven)
                 )
                 await self.hass.async_add_executor_job(outbox.ack, seq)
 
@@ -824,41 +832,6 @@ class Openadr3Source:
     def pending_reports(self) -> int:
         """Reports not yet accepted by the VTN."""
         return 0 if self.outbox is None else len(self.outbox)
-
-
-def openadr3_report(outbox: str, seq: int, record: dict[str, Any], ven: str) -> dict[str, Any]:
-    """An OpenADR 3 report object for one outbox record (reportName makes repeats detectable)."""
-    values = record["values"]
-    payloads: list[dict[str, Any]] = []
-    if "power_kw" in values:
-        payloads.append({"type": "DEMAND", "values": [values["power_kw"]]})
-        if "curtailed_kw" in values:
-            payloads.append(
-                {
-                    "type": "BASELINE",
-                    "values": [round(values["power_kw"] + values["curtailed_kw"], 3)],
-                }
-            )
-    at = datetime.fromisoformat(record["at"])
-    return {
-        "programID": record["program"],
-        "eventID": record["event"],
-        "clientName": ven,
-        "reportName": f"{outbox}-{seq}",
-        "payloadDescriptors": [
-            {"objectType": "REPORT_PAYLOAD_DESCRIPTOR", "payloadType": kind, "units": "KW"}
-            for kind in ("DEMAND", "BASELINE")
-        ],
-        "resources": [
-            {
-                "resourceName": "home",
-                "intervalPeriod": {
-                    "start": at.astimezone(dt_util.UTC).isoformat().replace("+00:00", "Z")
-                },
-                "intervals": [{"id": 0, "payloads": payloads}],
-            }
-        ],
-    }
 
 
 def openadr3_client(hass: HomeAssistant, data: dict[str, Any]) -> Openadr3Client:
@@ -885,6 +858,8 @@ def _no_verify() -> ssl.SSLContext:
 
 class MqttSource:
     """The MQTT aggregator profile on the aggregator's own broker."""
+
+    changes_only = True  # the profile's receiver holds the last value of each
 
     def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
         """Prepare the link; `async_start` connects."""
