@@ -27,6 +27,7 @@ from custom_components.denki.const import (
     CONF_WATER_HEATERS,
     DOMAIN,
 )
+from custom_components.denki.lib.dr.mqtt_profile import decode_report
 from simulators.echonet_node import SimulatedNode
 from tests.appliances.conftest import (
     AIRCON,
@@ -238,10 +239,10 @@ async def test_reports_go_up_with_power_and_curtailment(
         async for message in aggregator.messages:
             if str(message.topic) == TOPICS.reports:
                 assert isinstance(message.payload, bytes)
-                report = json.loads(message.payload)
+                report = decode_report(message.payload)
                 break
-    assert report["values"] == {"power_kw": 1.5, "curtailed_kw": 0.0}
-    assert report["seq"] == 1
+    assert report.values == {"power_kw": 1.5, "curtailed_kw": 0.0}
+    assert report.seq == 1
     await hass.config_entries.async_unload(entry.entry_id)
 
 

@@ -17,7 +17,13 @@ from amqtt.broker import Broker
 import pytest
 
 from custom_components.denki.lib.dr.mqtt_link import MqttLink
-from custom_components.denki.lib.dr.mqtt_profile import DownMessage, EventMessage, Topics
+from custom_components.denki.lib.dr.mqtt_profile import (
+    DownMessage,
+    EventMessage,
+    ReportMessage,
+    Topics,
+    decode_report,
+)
 from custom_components.denki.lib.dr.reports import Outbox
 from tests.net import amqtt_config, free_port
 
@@ -82,13 +88,13 @@ class Home:
         await asyncio.gather(self.task, return_exceptions=True)
 
 
-async def _reports(aggregator: aiomqtt.Client, count: int) -> list[dict[str, object]]:
-    got: list[dict[str, object]] = []
+async def _reports(aggregator: aiomqtt.Client, count: int) -> list[ReportMessage]:
+    got: list[ReportMessage] = []
     async with asyncio.timeout(10):
         async for message in aggregator.messages:
             assert isinstance(message.payload, bytes)
-            got.append(json.loads(message.payload))
-            if len({r["seq"] for r in got}) >= count:
+            got.append(decode_report(message.payload))
+            if len({r.seq for r in got}) >= count:
                 return got
     return got  # pragma: no cover
 
@@ -106,14 +112,14 @@ async def test_events_down_reports_up_and_acks(broker: Broker, port: int, tmp_pa
             for watts in (800.0, 650.0, 900.0):
                 await home.link.report({"power_w": watts}, AT)
             reports = await _reports(aggregator, 3)
-            assert [r["seq"] for r in reports] == [1, 2, 3]
-            assert [r["values"] for r in reports] == [
+            assert [r.seq for r in reports] == [1, 2, 3]
+            assert [r.values for r in reports] == [
                 {"power_w": 800.0},
                 {"power_w": 650.0},
                 {"power_w": 900.0},
             ]
-            assert {r["outbox"] for r in reports} == {home.outbox.outbox_id}
-            ack = {"schema": "denki.dr/1", "type": "ack", "outbox": home.outbox.outbox_id, "seq": 3}
+            assert {r.outbox for r in reports} == {home.outbox.outbox_id[:8]}
+            ack = {"schema": "denki.dr/1", "type": "ack", "outbox": reports[0].outbox, "seq": 3}
             await aggregator.publish(TOPICS.acks, json.dumps(ack), qos=1)
             async with asyncio.timeout(5):
                 while len(home.outbox):  # noqa: ASYNC110 - the outbox has no event to wait on
@@ -148,9 +154,9 @@ async def test_broker_outage_loses_nothing(
                 log = caplog.text  # before the test's own teardown stops the broker again
         finally:
             await broker.shutdown()
-    first_seen: dict[object, object] = {}
+    first_seen: dict[int, dict[str, float]] = {}
     for report in reports:
-        first_seen.setdefault(report["seq"], report["values"])
+        first_seen.setdefault(report.seq, report.values)
     assert first_seen == {1: {"power_w": 100.0}, 2: {"power_w": 200.0}, 3: {"power_w": 300.0}}
     # One line when the outage starts and one when it ends, however many retries.
     assert log.count("Lost the aggregator's broker") == 1

@@ -16,6 +16,7 @@ from custom_components.denki.lib.dr.mqtt_profile import (
     EventMessage,
     ProfileError,
     Topics,
+    decode_report,
     encode_opt,
     encode_report,
     parse_down,
@@ -50,16 +51,17 @@ def message(kind: str, **fields: object) -> bytes:
 
 
 def test_documented_examples_parse() -> None:
-    """Every JSON example in the profile's documentation that a home receives parses."""
+    """Every JSON example in the profile's documentation parses: down messages and the report."""
     blocks = re.findall(r"```json\n(.*?)```", DOC.read_text(encoding="utf-8"), re.DOTALL)
+    reports = [block for block in blocks if block.startswith('{"o":')]
     parsed = [
         parse_down(block.encode())
         for block in blocks
-        if '"type": "events"' not in block
-        and '"type":"report"' not in block
-        and '"type":"opt"' not in block
+        if '"type": "events"' not in block and '"type":"opt"' not in block and block not in reports
     ]
     assert [type(m) for m in parsed] == [EventMessage, CancelMessage, AckMessage]
+    (report,) = reports
+    assert decode_report(report.strip().encode()).values == {"power_kw": 0.81, "curtailed_kw": 0.4}
 
 
 def test_event_message() -> None:
@@ -154,16 +156,17 @@ def test_topics() -> None:
 def test_report_and_opt_are_small() -> None:
     at = datetime(2026, 11, 23, 17, 5, tzinfo=UTC)
     report = encode_report(
-        "5f0c6e3a9d2b4c1e8f7a6b5c4d3e2f10", 1043, at, {"power_w": 812.0, "curtailed_kw": 0.4}
+        "5f0c6e3a9d2b4c1e8f7a6b5c4d3e2f10", 1043, at, {"power_kw": 0.81, "curtailed_kw": 0.4}
     )
-    assert len(report) == 168  # the figure docs/mqtt-aggregator-profile.md quotes
-    assert json.loads(report) == {
-        "schema": "denki.dr/1",
-        "type": "report",
-        "outbox": "5f0c6e3a9d2b4c1e8f7a6b5c4d3e2f10",
-        "seq": 1043,
-        "at": "2026-11-23T17:05:00Z",
-        "values": {"power_w": 812.0, "curtailed_kw": 0.4},
-    }
+    assert report == b'{"o":"5f0c6e3a","n":1043,"t":1795453500,"v":{"p":0.81,"c":0.4}}'
+    assert len(report) == 63  # the figure docs/mqtt-aggregator-profile.md quotes
+    decoded = decode_report(report)
+    assert (decoded.outbox, decoded.seq, decoded.at) == ("5f0c6e3a", 1043, at)
+    assert decoded.values == {"power_kw": 0.81, "curtailed_kw": 0.4}
+    other = decode_report(encode_report("ab", 1, at, {"power_w": 812.0}))
+    assert other.values == {"power_w": 812.0}  # a reading without a short name keeps its own
+    for bad in (b"[]", b"{", b'{"o":"a","n":1,"t":1,"v":{"p":"x"}}', b'{"o":"a","n":1,"t":1}'):
+        with pytest.raises(ProfileError):
+            decode_report(bad)
     opt = json.loads(encode_opt("ev", OptState.OPT_OUT, at))
     assert (opt["type"], opt["opt"], opt["id"]) == ("opt", "opt_out", "ev")

@@ -27,6 +27,7 @@ from .mqtt_profile import (
     encode_opt,
     encode_report,
     parse_down,
+    short_outbox,
 )
 from .reports import Outbox
 
@@ -91,6 +92,8 @@ class MqttLink:
         self._on_message = on_message
         self._on_auth_error = on_auth_error
         self._on_refused = on_refused
+        # An ack names the outbox by the short id reports carry (or, as before, the whole id).
+        self._outbox_ids = {outbox.outbox_id, short_outbox(outbox.outbox_id)}
         self._opts: list[bytes] = []
         self._client_id = client_id
         self._username = username
@@ -197,7 +200,7 @@ class MqttLink:
                 self._on_refused(event_id, str(err))  # an event the household should hear of
             return None
         if isinstance(message, AckMessage):
-            return message.seq if message.outbox == self._outbox.outbox_id else None
+            return message.seq if message.outbox in self._outbox_ids else None
         self._on_message(message)
         return None
 

@@ -9,7 +9,9 @@ aggregator chooses, for one household (its VEN id):
     {prefix}/{ven}/opt      home -> aggregator   opt (QoS 1)
     {prefix}/{ven}/status   home -> aggregator   "online" / "offline" (retained, last will)
 
-Every message is a JSON object with "schema": "denki.dr/1" and a "type".
+Every message is a JSON object with "schema": "denki.dr/1" and a "type",
+except reports, which are compact (see `encode_report`): they are the one
+message sent all day long.
 Parsing is strict: anything else raises ProfileError, which says what is
 wrong, and the message is dropped (and counted) by the caller.
 """
@@ -205,17 +207,62 @@ def _dump(obj: Mapping[str, Any]) -> bytes:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+REPORT_KEYS: dict[str, str] = {"power_kw": "p", "curtailed_kw": "c"}
+"""The short names reports use for Denki's readings; any other reading keeps its name."""
+OUTBOX_ID_LENGTH = 8
+"""Hex digits of the outbox id a report and its ack carry (32 bits: one household's outboxes)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReportMessage:
+    """A report as the aggregator reads it."""
+
+    outbox: str
+    seq: int
+    at: datetime
+    values: dict[str, float]
+
+
+def short_outbox(outbox: str) -> str:
+    """The outbox id as reports and acks carry it."""
+    return outbox[:OUTBOX_ID_LENGTH]
+
+
 def encode_report(outbox: str, seq: int, at: datetime, values: Mapping[str, float]) -> bytes:
-    """A report: the readings the throttle chose, with the outbox's sequence number."""
+    """A report in the profile's compact form: about 60 bytes.
+
+    Reports are the one message sent every few minutes over a cellular
+    link, so they are compact: `o` the outbox, `n` the sequence number,
+    `t` the reading's time in Unix seconds, `v` the readings under their
+    short names (`REPORT_KEYS`). The topic says it is a report.
+    """
     return _dump(
         {
-            "schema": SCHEMA,
-            "type": "report",
-            "outbox": outbox,
-            "seq": seq,
-            "at": at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-            "values": dict(values),
+            "o": short_outbox(outbox),
+            "n": seq,
+            "t": int(at.timestamp()),
+            "v": {REPORT_KEYS.get(name, name): value for name, value in values.items()},
         }
+    )
+
+
+def decode_report(payload: bytes) -> ReportMessage:
+    """What an aggregator reads from a report; ProfileError when it is not one."""
+    try:
+        obj = json.loads(payload)
+    except (UnicodeDecodeError, ValueError) as err:
+        raise ProfileError(f"report is not JSON: {err}") from None
+    if not isinstance(obj, dict):
+        raise ProfileError("report is not a JSON object")
+    values = _field(obj, "v", dict, "report")
+    names = {short: name for name, short in REPORT_KEYS.items()}
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values.values()):
+        raise ProfileError("report: readings must be numbers")
+    return ReportMessage(
+        _field(obj, "o", str, "report"),
+        _field(obj, "n", int, "report"),
+        datetime.fromtimestamp(_field(obj, "t", int, "report"), UTC),
+        {names.get(key, key): float(value) for key, value in values.items()},
     )
 
 
