@@ -1,6 +1,7 @@
 """The aggregator's part of the config flow: protocol, connection test, reauth, reconfigure, options."""
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -28,11 +29,12 @@ from homeassistant.helpers.selector import (
 from homeassistant.util.ssl import get_default_context
 import probatio
 
-from .aggregator_entry import limits_from, openadr3_client
+from .aggregator_entry import limits_from, oadr20b_ven, openadr3_client
 from .const import (
     CONF_AUTO_RESPONSE,
     CONF_BATTERIES,
     CONF_BATTERY_OPTION,
+    CONF_CERT_FILE,
     CONF_CLIENT_ID,
     CONF_CLIENT_SECRET,
     CONF_CLIMATE_OFFSET,
@@ -41,6 +43,7 @@ from .const import (
     CONF_EV_CHARGERS,
     CONF_HEATING_MIN,
     CONF_HOST,
+    CONF_KEY_FILE,
     CONF_KIND,
     CONF_LIGHT_PERCENT,
     CONF_LIGHTS,
@@ -56,7 +59,9 @@ from .const import (
     CONF_URL,
     CONF_USERNAME,
     CONF_VEN,
+    CONF_VEN_NAME,
     CONF_VERIFY_SSL,
+    CONF_VTN_FINGERPRINT,
     CONF_WATER_HEATERS,
     DEFAULT_MQTT_PORT,
     DEFAULT_PREFIX,
@@ -64,6 +69,7 @@ from .const import (
     DOMAIN,
     LOGGER,
     PROTOCOL_MQTT,
+    PROTOCOL_OPENADR2B,
     PROTOCOL_OPENADR3,
     EntryKind,
 )
@@ -82,6 +88,18 @@ _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 
 
 def _schema(protocol: str) -> probatio.Schema:
+    if protocol == PROTOCOL_OPENADR2B:
+        return probatio.Schema(
+            {
+                probatio.Required(CONF_URL): TextSelector(
+                    TextSelectorConfig(type=TextSelectorType.URL)
+                ),
+                probatio.Required(CONF_VEN_NAME): TextSelector(),
+                probatio.Optional(CONF_CERT_FILE): TextSelector(),
+                probatio.Optional(CONF_KEY_FILE): TextSelector(),
+                probatio.Optional(CONF_VTN_FINGERPRINT): TextSelector(),
+            }
+        )
     if protocol == PROTOCOL_OPENADR3:
         return probatio.Schema(
             {
@@ -127,6 +145,8 @@ def _normalized(protocol: str, user_input: dict[str, Any]) -> dict[str, Any]:
 
 def unique_id(data: dict[str, Any]) -> str:
     """One entry per VTN and client, or per broker, prefix and VEN id."""
+    if data[CONF_PROTOCOL] == PROTOCOL_OPENADR2B:
+        return f"aggregator-openadr2b-{data[CONF_URL].rstrip('/')}-{data[CONF_VEN_NAME]}"
     if data[CONF_PROTOCOL] == PROTOCOL_OPENADR3:
         return f"aggregator-openadr3-{data[CONF_URL].rstrip('/')}-{data[CONF_CLIENT_ID]}"
     return (
@@ -136,6 +156,8 @@ def unique_id(data: dict[str, Any]) -> str:
 
 def title(data: dict[str, Any]) -> str:
     """The entry's title: where the events come from."""
+    if data[CONF_PROTOCOL] == PROTOCOL_OPENADR2B:
+        return f"OpenADR 2.0b ({urlparse(data[CONF_URL]).hostname})"
     if data[CONF_PROTOCOL] == PROTOCOL_OPENADR3:
         return f"OpenADR 3 ({urlparse(data[CONF_URL]).hostname})"
     return f"MQTT ({data[CONF_HOST]}, {data[CONF_VEN]})"
@@ -143,6 +165,21 @@ def title(data: dict[str, Any]) -> str:
 
 async def check_connection(hass: HomeAssistant, data: dict[str, Any]) -> dict[str, str]:
     """Try the aggregator with these settings; the errors to show (none when it works)."""
+    if data[CONF_PROTOCOL] == PROTOCOL_OPENADR2B:
+        url = urlparse(data[CONF_URL])
+        if url.scheme not in ("http", "https") or not url.hostname:
+            return {CONF_URL: "invalid_url"}
+        for key in (CONF_CERT_FILE, CONF_KEY_FILE):
+            if data.get(key) and not await hass.async_add_executor_job(Path(data[key]).is_file):
+                return {key: "file_not_found"}
+        ven = oadr20b_ven(data)
+        try:
+            await ven.start()  # registration: the VTN must accept this VEN
+        except OpenadrError as err:
+            LOGGER.debug("The OpenADR 2.0b VTN did not register the VEN: %s", err)
+            return {"base": "cannot_connect"}
+        await ven.stop()
+        return {}
     if data[CONF_PROTOCOL] == PROTOCOL_OPENADR3:
         url = urlparse(data[CONF_URL])
         if url.scheme not in ("http", "https") or not url.hostname:
@@ -226,7 +263,8 @@ class AggregatorFlowMixin(ConfigFlow):
     ) -> ConfigFlowResult:
         """Choose how the aggregator sends its events."""
         return self.async_show_menu(
-            step_id="aggregator", menu_options=["aggregator_openadr3", "aggregator_mqtt"]
+            step_id="aggregator",
+            menu_options=["aggregator_openadr3", "aggregator_openadr2b", "aggregator_mqtt"],
         )
 
     async def async_step_aggregator_openadr3(
@@ -234,6 +272,12 @@ class AggregatorFlowMixin(ConfigFlow):
     ) -> ConfigFlowResult:
         """An OpenADR 3 VTN: its URL and the client credentials the aggregator gave."""
         return await self._aggregator_step(PROTOCOL_OPENADR3, "aggregator_openadr3", user_input)
+
+    async def async_step_aggregator_openadr2b(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """An OpenADR 2.0b VTN: its address, this VEN's name, and signing keys if it wants them."""
+        return await self._aggregator_step(PROTOCOL_OPENADR2B, "aggregator_openadr2b", user_input)
 
     async def async_step_aggregator_mqtt(
         self, user_input: dict[str, Any] | None = None

@@ -5,8 +5,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from openleadr import OpenADRServer  # type: ignore[import-untyped]
-from openleadr.service.vtn_service import VTNService  # type: ignore[import-untyped]
 import pytest
 
 from custom_components.denki.lib.dr import DrEvent, EventError, OptState, SignalType
@@ -14,41 +12,15 @@ from custom_components.denki.lib.openadr.client import OpenadrConnectionError
 from custom_components.denki.lib.openadr.oadr20b import Oadr20bVen, event_from_oadr20b
 from tests.aggregator.conftest import until
 from tests.net import free_port
+from tests.oadr20b_vtn import Vtn, openleadr_vtn
 
 NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 
 
-@dataclass
-class Vtn:
-    """The VTN and what it heard from the VEN."""
-
-    server: Any
-    url: str
-    opts: list[tuple[str, str, str]] = field(default_factory=list)
-
-
 @pytest.fixture
 async def vtn(socket_enabled: None) -> AsyncIterator[Vtn]:
-    port = free_port()
-    server = OpenADRServer(
-        vtn_id="KANTO-VTN",
-        http_port=port,
-        http_host="127.0.0.1",
-        requested_poll_freq=timedelta(seconds=1),
-        show_server_cert_domain=False,
-    )
-    # openleadr 0.5.36 stores functools.partial as a class attribute, which Python 3.14
-    # turned into a method descriptor (peers.md): wrapped so the server can call it.
-    if not isinstance(VTNService.__dict__["_create_message"], staticmethod):
-        VTNService._create_message = staticmethod(VTNService._create_message)
-
-    async def register(info: dict[str, Any]) -> tuple[str, str]:
-        return "ven-1", "reg-1"
-
-    server.add_handler("on_create_party_registration", register)
-    await server.run()
-    yield Vtn(server, f"http://127.0.0.1:{port}/OpenADR2/Simple/2.0b")
-    await server.stop()
+    async with openleadr_vtn() as started:
+        yield started
 
 
 @dataclass
@@ -73,28 +45,6 @@ def _ven(vtn: Vtn, home: Home) -> Oadr20bVen:
     )
 
 
-def _add(vtn: Vtn, event_id: str, start: datetime, levels: list[float]) -> None:
-    def answered(ven_id: str, event_id: str, opt_type: str) -> None:
-        vtn.opts.append((ven_id, event_id, opt_type))
-
-    vtn.server.add_event(
-        ven_id="ven-1",
-        signal_name="simple",
-        signal_type="level",
-        intervals=[
-            {
-                "dtstart": start + n * timedelta(minutes=30),
-                "duration": timedelta(minutes=30),
-                "signal_payload": level,
-            }
-            for n, level in enumerate(levels)
-        ],
-        callback=answered,
-        event_id=event_id,
-        market_context="oadr://kanto-dr",
-    )
-
-
 async def test_register_receive_answer_and_cancel(vtn: Vtn) -> None:
     home = Home()
     ven = _ven(vtn, home)
@@ -103,7 +53,7 @@ async def test_register_receive_answer_and_cancel(vtn: Vtn) -> None:
         assert ven.registered
         assert ven.ven_id == "ven-1"
         start = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
-        _add(vtn, "ev-1", start, [1.0, 2.0])
+        vtn.add("ev-1", start, [1.0, 2.0])
         await until(lambda: bool(home.events) and bool(vtn.opts))
         event = home.events[0]
         assert (event.event_id, event.program_id, event.source) == (
@@ -117,7 +67,7 @@ async def test_register_receive_answer_and_cancel(vtn: Vtn) -> None:
         assert vtn.opts == [("ven-1", "ev-1", "optIn")]
 
         home.opt["ev-2"] = OptState.OPT_OUT
-        _add(vtn, "ev-2", start + timedelta(hours=3), [1.0])
+        vtn.add("ev-2", start + timedelta(hours=3), [1.0])
         await until(lambda: ("ven-1", "ev-2", "optOut") in vtn.opts)
 
         vtn.server.cancel_event("ven-1", "ev-1")
@@ -211,7 +161,7 @@ def test_what_cannot_be_read_says_why(broken: dict[str, Any], why: str) -> None:
 async def test_telemetry_reports_the_households_power(vtn: Vtn) -> None:
     received: list[float] = []
 
-    async def register_report(
+    async def register_report(  # noqa: PLR0917 - the signature openleadr calls
         ven_id: str,
         resource_id: str,
         measurement: str,
