@@ -23,7 +23,11 @@ async def _start(hass: HomeAssistant, protocol: str) -> str:
         result["flow_id"], {"next_step_id": "aggregator"}
     )
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["aggregator_openadr3", "aggregator_mqtt"]
+    assert result["menu_options"] == [
+        "aggregator_openadr3",
+        "aggregator_openadr2b",
+        "aggregator_mqtt",
+    ]
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": f"aggregator_{protocol}"}
     )
