@@ -178,8 +178,9 @@ async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     """Set the entry up and wait until every node is discovered and polled once."""
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
-    await until(lambda: len(entry.runtime_data.coordinators) == OBJECTS)
-    await until(lambda: all(c.data for c in entry.runtime_data.coordinators.values()))
+    # A bound, not a timing check: a loaded machine (parallel workers) can take this long.
+    await until(lambda: len(entry.runtime_data.coordinators) == OBJECTS, 30)
+    await until(lambda: all(c.data for c in entry.runtime_data.coordinators.values()), 30)
     await hass.async_block_till_done()
 
 
