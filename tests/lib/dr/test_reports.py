@@ -3,6 +3,9 @@
 from datetime import UTC, datetime, timedelta
 import os
 from pathlib import Path
+import sys
+import tempfile
+import threading
 
 import pytest
 
@@ -116,3 +119,38 @@ def test_outbox_in_a_file_path_is_a_clear_error(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(OutboxError, match="cannot create the report outbox"):
         Outbox(blocker / "outbox")
+
+
+def test_append_and_ack_from_two_threads_lose_nothing_on_disk(tmp_path: Path) -> None:
+    """The link appends in one executor thread while it acks in another.
+
+    Without the outbox's lock, an ack that compacted the log could rewrite it around a line
+    an append had just fsynced: the record stayed in memory but was gone after a restart.
+    """
+    sys_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        # In memory where the machine has it: fsync is what keeps the two threads apart.
+        shm = Path("/dev/shm")  # noqa: S108 - mkdtemp below makes a private folder in it
+        base = shm if shm.is_dir() else tmp_path
+        for trial in range(60):
+            folder = Path(tempfile.mkdtemp(dir=base))
+            outbox = Outbox(folder)
+            done = threading.Event()
+
+            def acker(box: Outbox = outbox, stop: threading.Event = done) -> None:
+                while not stop.is_set():
+                    if (pending := box.pending()) and pending[-1][0] >= 1:
+                        box.ack(pending[-1][0])  # everything appended so far, as a link would
+
+            thread = threading.Thread(target=acker)
+            thread.start()
+            sequences = [outbox.append({"i": i}) for i in range(200)]
+            done.set()
+            thread.join()
+            reopened = Outbox(folder)
+            waiting = {seq for seq, _ in reopened.pending()}
+            lost = [seq for seq in sequences if seq > reopened._acked and seq not in waiting]
+            assert lost == [], f"trial {trial}: {len(lost)} records lost on disk"
+    finally:
+        sys.setswitchinterval(sys_interval)

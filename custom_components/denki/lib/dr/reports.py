@@ -24,6 +24,7 @@ import json
 import logging
 import os
 from pathlib import Path
+import threading
 from typing import Any
 import uuid
 
@@ -77,6 +78,9 @@ class Outbox:
         self._cursor = folder / "acked"
         self._compact_after = compact_after
         self.discarded = 0
+        # append and ack run in executor threads, at the same time: a compaction must not
+        # rewrite the log around a line an append has just made durable.
+        self._lock = threading.Lock()
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as err:
@@ -134,7 +138,11 @@ class Outbox:
         return len(self._records)
 
     def append(self, record: Mapping[str, Any]) -> int:
-        """Store a record durably; return its sequence number."""
+        """Store a record durably; return its sequence number (thread-safe)."""
+        with self._lock:
+            return self._append(record)
+
+    def _append(self, record: Mapping[str, Any]) -> int:
         seq = self._next
         line = json.dumps({"seq": seq, "record": record}, separators=(",", ":")) + "\n"
         try:
@@ -150,10 +158,15 @@ class Outbox:
 
     def pending(self, limit: int | None = None) -> list[tuple[int, dict[str, Any]]]:
         """The oldest records not yet acknowledged, in order."""
-        return list(self._records[:limit])
+        with self._lock:
+            return list(self._records[:limit])
 
     def ack(self, seq: int) -> None:
-        """The aggregator has every record up to and including `seq`."""
+        """The aggregator has every record up to and including `seq` (thread-safe)."""
+        with self._lock:
+            self._ack(seq)
+
+    def _ack(self, seq: int) -> None:
         seq = min(seq, self._next - 1)
         if seq <= self._acked:
             return
