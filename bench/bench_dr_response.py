@@ -54,6 +54,7 @@ from simulators.echonet_devices import (
     water_heater,
 )
 from tests.aggregator.conftest import TOPICS, mqtt_cancel, mqtt_entry, mqtt_event
+from tests.aggregator.test_response import CURTAILED, devices, plan_options
 from tests.appliances.conftest import (
     AIRCON,
     BATTERY,
@@ -63,22 +64,8 @@ from tests.appliances.conftest import (
     OUTSIDE,
     Lan,
     appliances_entry,
-    entity_id_of,
 )
 from tests.net import amqtt_config, free_port
-
-WATCHED = (
-    (LIVING, AIRCON, 0xB3),
-    (LIVING, HEATER, 0xB0),
-    (OUTSIDE, BATTERY, 0xDA),
-    (OUTSIDE, LIGHT, 0xB0),
-)
-CURTAILED = (bytes((28,)), b"\x43", b"\x43", bytes((40,)))
-
-
-def devices(lan: Lan) -> tuple[bytes, ...]:
-    """The watched properties, as the simulated devices hold them."""
-    return tuple(bytes(lan.nodes[address].objects[eoj][epc]) for address, eoj, epc in WATCHED)
 
 
 async def until(predicate: Callable[[], bool], seconds: float = 20.0) -> float:
@@ -116,15 +103,7 @@ async def _home(hass: HomeAssistant) -> Lan:
 
 
 def _plan(hass: HomeAssistant) -> dict[str, list[str]]:
-    registry = er.async_get(hass)
-    return {
-        CONF_CLIMATES: [entity_id_of(registry, "climate", "-climate")],
-        CONF_WATER_HEATERS: [entity_id_of(registry, "water_heater", "026b01-water_heater")],
-        CONF_BATTERIES: [
-            entity_id_of(registry, "select", f"{int.from_bytes(BATTERY.to_bytes()):06x}-da")
-        ],
-        CONF_LIGHTS: [entity_id_of(registry, "light", "-light")],
-    }
+    return plan_options(er.async_get(hass))
 
 
 async def _sequential(hass: HomeAssistant, plan: dict[str, list[str]], lan: Lan) -> float:
