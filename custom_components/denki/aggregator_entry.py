@@ -27,18 +27,14 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 import shutil
-import ssl
 from typing import Any, Protocol
 
-import aiomqtt
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN, Platform, UnitOfPower
 from homeassistant.core import Context, Event, EventStateChangedData, HomeAssistant, State, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady, HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import (
     async_track_point_in_utc_time,
@@ -47,56 +43,33 @@ from homeassistant.helpers.event import (
 )
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
-from homeassistant.util.ssl import get_default_context
 from homeassistant.util.unit_conversion import PowerConverter
 
+from .aggregator_sources import make_source, outbox_folder
 from .const import (
     CONF_AUTO_RESPONSE,
     CONF_BATTERIES,
     CONF_BATTERY_OPTION,
-    CONF_CERT_FILE,
-    CONF_CLIENT_ID,
-    CONF_CLIENT_SECRET,
     CONF_CLIMATE_OFFSET,
     CONF_CLIMATES,
     CONF_COOLING_MAX,
     CONF_EV_CHARGERS,
     CONF_HEATING_MIN,
-    CONF_HOST,
-    CONF_KEY_FILE,
     CONF_LIGHT_PERCENT,
     CONF_LIGHTS,
     CONF_MIN_LEVEL,
-    CONF_PASSWORD,
-    CONF_PORT,
     CONF_POWER_ENTITY,
-    CONF_PREFIX,
-    CONF_PROGRAM,
-    CONF_PROTOCOL,
     CONF_REPORT_MINUTES,
-    CONF_TLS,
-    CONF_URL,
-    CONF_USERNAME,
-    CONF_VEN,
-    CONF_VEN_NAME,
-    CONF_VERIFY_SSL,
-    CONF_VTN_FINGERPRINT,
     CONF_WATER_HEATERS,
     DEFAULT_REPORT_MINUTES,
     DOMAIN,
     LOGGER,
-    OPENADR3_POLL_SECONDS,
-    PROTOCOL_MQTT,
-    PROTOCOL_OPENADR2B,
     SIGNAL_DR_RESULT,
     EntryKind,
 )
 from .kinds import KIND_HANDLERS, KindHandler
 from .lib.dr import Change, ChangeKind, DrEvent, EventError, EventStore, OptState, SignalType
-from .lib.dr.mqtt_link import MqttLink
-from .lib.dr.mqtt_profile import CancelMessage, DownMessage, EventListMessage, EventMessage, Topics
-from .lib.dr.openadr3 import event_from_openadr3
-from .lib.dr.reports import Outbox, OutboxError, ReportThrottle
+from .lib.dr.reports import OutboxError, ReportThrottle
 from .lib.dr.response import (
     Limits,
     Role,
@@ -107,10 +80,6 @@ from .lib.dr.response import (
     plan,
     should_respond,
 )
-from .lib.openadr.client import Openadr3Client, OpenadrAuthError, OpenadrError
-from .lib.openadr.notifier import NotificationListener, mqtt_binding
-from .lib.openadr.oadr20b import Oadr20bVen
-from .lib.openadr.reports import report_object
 
 PLATFORMS = (
     Platform.BINARY_SENSOR,
@@ -120,8 +89,6 @@ PLATFORMS = (
 )
 STORAGE_VERSION = 1
 SAVE_DELAY = 5
-NOTIFIED_POLL = timedelta(minutes=10)
-"""While the VTN's broker pushes events, REST is asked only this often."""
 BACKSTOP = timedelta(seconds=60)
 """The clock is also checked this often, besides the timer set for the next start or end."""
 BASELINE_WINDOW = timedelta(minutes=30)
@@ -661,413 +628,6 @@ def _kilowatts(state: State | None) -> float | None:
         return None
 
 
-# --- protocols ----------------------------------------------------------------------
-
-
-def _outbox_folder(hass: HomeAssistant, entry: ConfigEntry) -> Path:
-    return Path(hass.config.path(".storage", f"{DOMAIN}.outbox.{entry.entry_id}"))
-
-
-class Openadr3Source:
-    """OpenADR 3 over REST: events polled, reports posted (from the disk outbox)."""
-
-    changes_only = False  # a report is a whole interval: DEMAND and BASELINE together
-
-    def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
-        """Prepare the client on Home Assistant's shared session."""
-        data = entry.data
-        self.hass = hass
-        self.entry = entry
-        self.client = openadr3_client(hass, dict(data))
-        self.program: str | None = data.get(CONF_PROGRAM) or None
-        self.connected = False
-        self.outbox: Outbox | None = None
-        self._hub: AggregatorHub | None = None
-        self._unsub: Callable[[], None] | None = None
-        self._outage_logged = False
-        self._sending = asyncio.Lock()
-        self.listener: NotificationListener | None = None
-        self._listen_task: asyncio.Task[None] | None = None
-        self._last_poll = dt_util.utcnow()
-
-    async def async_start(self, hub: AggregatorHub) -> None:
-        """Fetch the events once (auth and reachability checked), then poll."""
-        self._hub = hub
-        self.outbox = await self.hass.async_add_executor_job(
-            Outbox, _outbox_folder(self.hass, self.entry)
-        )
-        try:
-            await self._poll()
-        except OpenadrAuthError as err:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN, translation_key="aggregator_auth_failed"
-            ) from err
-        except OpenadrError as err:
-            raise ConfigEntryNotReady(
-                translation_domain=DOMAIN,
-                translation_key="aggregator_unreachable",
-                translation_placeholders={"error": str(err)},
-            ) from err
-        self._unsub = async_track_time_interval(
-            self.hass, self._on_poll_time, timedelta(seconds=OPENADR3_POLL_SECONDS)
-        )
-        try:
-            binding = await mqtt_binding(self.client)
-        except OpenadrError as err:
-            LOGGER.debug("The VTN's notifiers could not be read (%s); polling", err)
-            binding = None
-        if binding is not None:
-            self.listener = NotificationListener(
-                self.client,
-                binding,
-                self._on_notification,
-                on_connected=self._on_listener_connected,
-            )
-            self._listen_task = self.entry.async_create_background_task(
-                self.hass, self.listener.run(), "denki openadr3 notifications"
-            )
-
-    async def async_stop(self) -> None:
-        """Stop polling and listening."""
-        if self._unsub is not None:
-            self._unsub()
-            self._unsub = None
-        if self._listen_task is not None:
-            self._listen_task.cancel()
-            await asyncio.gather(self._listen_task, return_exceptions=True)
-            self._listen_task = None
-
-    @callback
-    def _on_notification(self, operation: str, obj: dict[str, Any]) -> None:
-        """An event pushed by the VTN's broker: as good as a poll, at once."""
-        hub = self._hub
-        if hub is None:
-            return
-        event_id = str(obj.get("id"))
-        if operation == "DELETE":
-            hub.cancel(event_id)
-            return
-        if self.program and obj.get("programID") != self.program:
-            return
-        try:
-            event = event_from_openadr3(obj, dt_util.utcnow())
-        except EventError as err:
-            hub.refuse(event_id, str(err))
-            return
-        hub.receive(event)
-
-    @callback
-    def _on_listener_connected(self) -> None:
-        self.entry.async_create_background_task(
-            self.hass, self._safe_poll(), "denki openadr3 catch-up poll"
-        )
-
-    async def _poll(self) -> None:
-        if self._hub is None:
-            return
-        self._last_poll = dt_util.utcnow()
-        result = await self.client.events(self._last_poll, self.program)
-        self.connected = True
-        for event_id, reason in result.refused.items():
-            self._hub.refuse(event_id, reason)
-        self._hub.receive_all(result.events)
-        await self._send_pending()
-
-    @callback
-    def _on_poll_time(self, now: datetime) -> None:
-        listening = self.listener is not None and self.listener.connected.is_set()
-        if listening and now - self._last_poll < NOTIFIED_POLL:
-            return  # events are pushed; a slow poll only double-checks
-        self.entry.async_create_background_task(self.hass, self._safe_poll(), "denki openadr3 poll")
-
-    async def _safe_poll(self) -> None:
-        try:
-            await self._poll()
-        except OpenadrAuthError:
-            self.connected = False
-            LOGGER.warning("The OpenADR 3 VTN refused the client ID and secret")
-            await self.async_stop()
-            self.entry.async_start_reauth(self.hass)
-        except OpenadrError as err:
-            self.connected = False
-            if not self._outage_logged:
-                self._outage_logged = True
-                LOGGER.warning("The OpenADR 3 VTN is unreachable (%s); retrying", err)
-        else:
-            if self._outage_logged:
-                self._outage_logged = False
-                LOGGER.warning("The OpenADR 3 VTN answers again")
-        if self._hub is not None:
-            self._hub._update()  # noqa: SLF001 - connectivity shown by the entities
-
-    async def report(self, values: dict[str, float], at: datetime, event: DrEvent | None) -> None:
-        """Queue a report for the event in force; OpenADR 3 reports belong to an event."""
-        if event is None or self.outbox is None:
-            return
-        record = {
-            "at": at.isoformat(),
-            "values": values,
-            "event": event.event_id,
-            "program": event.program_id,
-        }
-        await self.hass.async_add_executor_job(self.outbox.append, record)
-        try:
-            await self._send_pending()
-        except OpenadrError as err:
-            LOGGER.debug("Report kept for later: %s", err)
-
-    async def _send_pending(self) -> None:
-        outbox = self.outbox
-        if outbox is None:
-            return
-        async with self._sending:
-            for seq, record in outbox.pending():
-                await self.client.post_report(
-                    report_object(outbox.outbox_id, seq, record, self.ven)
-                )
-                await self.hass.async_add_executor_job(outbox.ack, seq)
-
-    @property
-    def ven(self) -> str:
-        """The client name reports carry."""
-        return str(self.entry.data[CONF_CLIENT_ID])
-
-    def send_opt(self, event: DrEvent) -> None:
-        """OpenADR 3 has no opt message: the choice shows in the reports that stop coming."""
-
-    def pending_reports(self) -> int:
-        """Reports not yet accepted by the VTN."""
-        return 0 if self.outbox is None else len(self.outbox)
-
-
-def openadr3_client(hass: HomeAssistant, data: dict[str, Any]) -> Openadr3Client:
-    """A VEN client of the entry's (or the flow's) VTN, on Home Assistant's shared session.
-
-    TLS is verified unless the user turned it off for a test VTN.
-    """
-    verify = bool(data.get(CONF_VERIFY_SSL, True))
-    return Openadr3Client(
-        async_get_clientsession(hass, verify_ssl=verify),
-        data[CONF_URL],
-        data[CONF_CLIENT_ID],
-        data[CONF_CLIENT_SECRET],
-        ssl_context=None if verify else _no_verify(),
-    )
-
-
-def _no_verify() -> ssl.SSLContext:
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    return context
-
-
-class MqttSource:
-    """The MQTT aggregator profile on the aggregator's own broker."""
-
-    changes_only = True  # the profile's receiver holds the last value of each
-
-    def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
-        """Prepare the link; `async_start` connects."""
-        self.hass = hass
-        self.entry = entry
-        self.link: MqttLink | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._hub: AggregatorHub | None = None
-
-    @property
-    def connected(self) -> bool:
-        """Whether the broker is connected now."""
-        return self.link is not None and self.link.connected.is_set()
-
-    async def async_start(self, hub: AggregatorHub) -> None:
-        """Connect in the background; events arrive as the broker delivers them."""
-        self._hub = hub
-        data = self.entry.data
-        outbox = await self.hass.async_add_executor_job(
-            Outbox, _outbox_folder(self.hass, self.entry)
-        )
-        tls = (
-            await self.hass.async_add_executor_job(get_default_context)
-            if data.get(CONF_TLS)
-            else None
-        )
-        self.link = MqttLink(
-            host=data[CONF_HOST],
-            port=int(data[CONF_PORT]),
-            topics=Topics(data[CONF_PREFIX], data[CONF_VEN]),
-            outbox=outbox,
-            on_message=self._on_message,
-            client_id=f"denki-{data[CONF_VEN]}",
-            on_auth_error=self._on_auth_error,
-            on_refused=self._on_refused,
-            username=data.get(CONF_USERNAME) or None,
-            password=data.get(CONF_PASSWORD) or None,
-            tls_context=tls,
-        )
-        self._task = self.entry.async_create_background_task(
-            self.hass, self._run(), "denki aggregator mqtt"
-        )
-
-    async def _run(self) -> None:
-        if self.link is None:
-            return
-        try:
-            await self.link.run()
-        except aiomqtt.MqttError:
-            return  # refused credentials: reauth was started
-
-    @callback
-    def _on_auth_error(self) -> None:
-        self.entry.async_start_reauth(self.hass)
-
-    @callback
-    def _on_refused(self, event_id: str, reason: str) -> None:
-        if self._hub is not None:
-            self._hub.refuse(event_id, reason)
-
-    @callback
-    def _on_message(self, message: DownMessage) -> None:
-        hub = self._hub
-        if hub is None:
-            return
-        if isinstance(message, EventMessage):
-            hub.receive(message.event)
-        elif isinstance(message, CancelMessage):
-            hub.cancel(message.event_id)
-        elif isinstance(message, EventListMessage):
-            hub.receive_all(list(message.events))
-        hub._update()  # noqa: SLF001 - a message also means the link is up
-
-    async def async_stop(self) -> None:
-        """Disconnect."""
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
-
-    async def report(self, values: dict[str, float], at: datetime, event: DrEvent | None) -> None:
-        """Queue durably; the link sends in order when connected."""
-        if self.link is not None:
-            await self.link.report(values, at)
-
-    def send_opt(self, event: DrEvent) -> None:
-        """Publish the household's choice."""
-        if self.link is not None:
-            self.link.send_opt(event.event_id, event.opt, dt_util.utcnow())
-
-    def pending_reports(self) -> int:
-        """Reports the broker has not acknowledged yet."""
-        return 0 if self.link is None else self.link.queued
-
-
-def oadr20b_ven(
-    data: dict[str, Any],
-    *,
-    on_event: Callable[[DrEvent], None] = lambda event: None,
-    on_cancel: Callable[[str], None] = lambda event_id: None,
-    opt_for: Callable[[str], OptState] = lambda event_id: OptState.AUTOMATIC,
-    on_refused: Callable[[str, str], None] | None = None,
-    readings: Callable[[], dict[str, float]] | None = None,
-) -> Oadr20bVen:
-    """An OpenADR 2.0b VEN for the entry's (or the flow's) settings."""
-    return Oadr20bVen(
-        data[CONF_URL],
-        data[CONF_VEN_NAME],
-        on_event=on_event,
-        on_cancel=on_cancel,
-        opt_for=opt_for,
-        on_refused=on_refused,
-        readings=readings,
-        cert=data.get(CONF_CERT_FILE) or None,
-        key=data.get(CONF_KEY_FILE) or None,
-        vtn_fingerprint=data.get(CONF_VTN_FINGERPRINT) or None,
-    )
-
-
-class Oadr20bSource:
-    """OpenADR 2.0b through openleadr: it polls the VTN, answers events and sends telemetry."""
-
-    changes_only = False
-
-    def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
-        """Prepare; `async_start` registers with the VTN."""
-        self.hass = hass
-        self.entry = entry
-        self.ven: Oadr20bVen | None = None
-
-    @property
-    def connected(self) -> bool:
-        """Whether the VTN registered this VEN."""
-        return self.ven is not None and self.ven.registered
-
-    async def async_start(self, hub: AggregatorHub) -> None:
-        """Register; ConfigEntryNotReady while the VTN does not answer."""
-
-        def opt_for(event_id: str) -> OptState:
-            event = hub.store.get(event_id)
-            return OptState.AUTOMATIC if event is None else event.opt
-
-        def readings() -> dict[str, float]:
-            power = hub.power_kw
-            return {} if power is None else {"power_kw": power}
-
-        self.ven = oadr20b_ven(
-            dict(self.entry.data),
-            on_event=hub.receive,
-            on_cancel=hub.cancel,
-            opt_for=opt_for,
-            on_refused=hub.refuse,
-            readings=readings,
-        )
-        try:
-            await self.ven.start()
-        except OpenadrError as err:
-            raise ConfigEntryNotReady(
-                translation_domain=DOMAIN,
-                translation_key="aggregator_unreachable",
-                translation_placeholders={"error": str(err)},
-            ) from err
-
-    async def async_stop(self) -> None:
-        """Stop polling."""
-        if self.ven is not None:
-            await self.ven.stop()
-
-    async def report(self, values: dict[str, float], at: datetime, event: DrEvent | None) -> None:
-        """Nothing to queue: the VTN pulls telemetry at the rate it asked for."""
-
-    def send_opt(self, event: DrEvent) -> None:
-        """Send the household's new choice as an oadrCreateOpt."""
-        if self.ven is not None:
-            self.entry.async_create_background_task(
-                self.hass, self._send_opt(event), "denki openadr2b opt"
-            )
-
-    async def _send_opt(self, event: DrEvent) -> None:
-        if self.ven is None:
-            return
-        try:
-            await self.ven.send_opt(event.event_id, event.opt)
-        except Exception as err:  # noqa: BLE001 - openleadr raises anything; the choice stays local
-            LOGGER.warning(
-                "The OpenADR 2.0b VTN did not take the choice for %s: %s", event.event_id, err
-            )
-
-    def pending_reports(self) -> int:
-        """Openleadr keeps no durable queue: none waiting that Denki knows of."""
-        return 0
-
-
-def make_source(hass: HomeAssistant, entry: ConfigEntry) -> Source:
-    """The protocol of the entry."""
-    if entry.data[CONF_PROTOCOL] == PROTOCOL_MQTT:
-        return MqttSource(hass, entry)
-    if entry.data[CONF_PROTOCOL] == PROTOCOL_OPENADR2B:
-        return Oadr20bSource(hass, entry)
-    return Openadr3Source(hass, entry)
-
-
 async def async_setup_aggregator(hass: HomeAssistant, entry: AggregatorConfigEntry) -> None:
     """Load the events, connect to the aggregator and start answering."""
     hub = AggregatorHub(hass, entry, make_source(hass, entry))
@@ -1115,7 +675,7 @@ async def async_remove_aggregator(hass: HomeAssistant, entry: ConfigEntry) -> No
         except (HomeAssistantError, ValueError) as err:
             LOGGER.warning("Could not put back %s: %s", step.entity_id, err)
     await storage.async_remove()
-    folder = _outbox_folder(hass, entry)
+    folder = outbox_folder(hass, entry)
     await hass.async_add_executor_job(shutil.rmtree, folder, True)
 
 

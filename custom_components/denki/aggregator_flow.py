@@ -29,7 +29,8 @@ from homeassistant.helpers.selector import (
 from homeassistant.util.ssl import get_default_context
 import probatio
 
-from .aggregator_entry import limits_from, oadr20b_ven, openadr3_client
+from .aggregator_entry import limits_from
+from .aggregator_sources import oadr20b_ven, openadr3_client
 from .const import (
     CONF_AUTO_RESPONSE,
     CONF_BATTERIES,
