@@ -1,0 +1,17 @@
+"""The response bench, once: its own Home Assistant curtails the simulated home and puts it back.
+
+Behaviour only (`bench.bench_dr_response` prints the times): the event
+curtails all four appliances, its cancellation puts them back, and the
+sequential baseline leaves them as they were.
+"""
+
+from bench.bench_dr_response import measure
+from tests.aggregator.test_response import CURTAILED
+
+
+async def test_one_run_curtails_and_restores(socket_enabled: None) -> None:
+    results = await measure(1)
+    assert results.curtailed == [CURTAILED]
+    assert results.before != CURTAILED
+    assert results.after == results.before
+    assert len(results.denki) == len(results.restore) == len(results.sequential) == 1
