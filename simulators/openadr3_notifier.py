@@ -99,6 +99,10 @@ class VtnPublisher:
         payload = {"objectType": "EVENT", "operation": operation, "object": event}
         await self._client.publish(self._topics[operation], json.dumps(payload), qos=1)
 
+    async def publish_raw_topic(self, topic: str, payload: bytes) -> None:
+        """Publish on another topic of the same broker (QoS 1)."""
+        await self._client.publish(topic, payload, qos=1)
+
     async def publish_raw(self, operation: str, payload: bytes) -> None:
         """Publish anything on an operation's topic (for malformed-message drills)."""
         await self._client.publish(self._topics[operation], payload, qos=1)

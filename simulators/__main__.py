@@ -1,0 +1,58 @@
+"""`python -m simulators`: a whole simulated home on this machine, until Ctrl+C.
+
+Prints, as JSON, what Home Assistant needs to reach it (the dongle's path and
+B-route credentials, the appliances' interface and port, the VTN and its
+client credentials, the broker and the MQTT profile's topics) and the control
+API's address. Examples, with the default ports:
+
+    curl -X POST localhost:8099/events -d '{"start_in": 60, "minutes": 30, "level": 2}'
+    curl -X DELETE localhost:8099/events/sim-1
+    curl -X POST localhost:8099/dongle/unplug      # and /dongle/plug
+    curl -X POST localhost:8099/devices/127.0.11.21/silence   # and /answer
+    curl -X POST localhost:8099/broker/stop        # and /broker/start
+"""
+
+import argparse
+import asyncio
+import contextlib
+from dataclasses import asdict
+import json
+from pathlib import Path
+
+from .home import SimulatedHome
+
+
+async def _run(args: argparse.Namespace) -> None:
+    home = SimulatedHome(
+        Path(args.folder),
+        echonet_port=args.echonet_port,
+        broker_port=args.broker_port,
+        vtn_port=args.vtn_port,
+        control_port=args.control_port,
+    )
+    endpoints = await home.start()
+    print(json.dumps(asdict(endpoints), indent=2), flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await home.stop()
+
+
+def main() -> None:
+    """Parse the ports and run the home."""
+    parser = argparse.ArgumentParser(
+        prog="python -m simulators", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--folder", default=".develop/simulated-home", help="where the dongle's symlink goes"
+    )
+    parser.add_argument("--echonet-port", type=int, default=3610)
+    parser.add_argument("--broker-port", type=int, default=1883)
+    parser.add_argument("--vtn-port", type=int, default=8080)
+    parser.add_argument("--control-port", type=int, default=8099)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,317 @@
+"""A whole simulated home on this machine: meter, appliances, aggregator, and a control API.
+
+`SimulatedHome` starts, on loopback only:
+
+- a Wi-SUN dongle (SK command set) on a pseudo-terminal, reached through a
+  stable symlink, with a low-voltage smart meter behind it that keeps 45
+  days of history;
+- ECHONET Lite nodes on 127.0.11.x sharing one UDP port: the living room
+  (air conditioner, EcoCute), outside (PV, storage battery, light) and the
+  utility room (distribution board);
+- an OpenADR 3 VTN (with its MQTT notifier) and an MQTT broker (amqtt) that
+  carries both the notifier and Denki's MQTT aggregator profile;
+- a small HTTP control API to issue and cancel DR events, unplug and plug
+  the dongle, silence a device and stop or start the broker.
+
+`python -m simulators` runs one and prints what to enter in Home Assistant.
+Not shipped with the integration.
+"""
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+import json
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from amqtt.broker import Broker  # type: ignore[import-untyped]
+
+from custom_components.denki.lib.dr.mqtt_profile import SCHEMA, Topics
+from custom_components.denki.lib.echonet import EOJ, MULTICAST_GROUP
+
+from .echonet_devices import (
+    air_conditioner,
+    distribution_board,
+    general_lighting,
+    home_node,
+    solar,
+    storage_battery,
+    water_heater,
+)
+from .echonet_node import SimulatedNode
+from .meter_history import MeterHistory
+from .openadr3_notifier import VtnPublisher, add_notifier_routes
+from .openadr3_vtn import VtnState, make_app
+from .smart_meter import SimulatedMeter
+from .wisun_dongle import DongleModel, MeterRadio, PtyDongle
+
+RBID = "00112233445566778899AABBCCDDEEFF"
+PASSWORD = "0123456789AB"  # noqa: S105 - the simulated meter's B-route password
+PREFIX = "aggregator/jp"
+VEN = "home-1"
+NODES: dict[str, tuple[bytes, dict[EOJ, Callable[[], Any]]]] = {
+    "127.0.11.21": (
+        b"LIVING-NODE-1",
+        {EOJ.from_int(0x013001): air_conditioner, EOJ.from_int(0x026B01): water_heater},
+    ),
+    "127.0.11.22": (
+        b"OUTSIDE-NODE1",
+        {
+            EOJ.from_int(0x027901): solar,
+            EOJ.from_int(0x027D01): storage_battery,
+            EOJ.from_int(0x029001): general_lighting,
+        },
+    ),
+    "127.0.11.23": (b"UTILITY-NODE1", {EOJ.from_int(0x028701): distribution_board}),
+}
+INTERFACE = "127.0.11.1"
+"""The address Home Assistant's appliances entry listens on."""
+
+
+@dataclass
+class Endpoints:
+    """What Home Assistant is configured with to reach the home."""
+
+    dongle: str
+    rbid: str
+    password: str
+    echonet_interface: str
+    echonet_port: int
+    vtn_url: str
+    client_id: str
+    client_secret: str
+    broker_host: str
+    broker_port: int
+    mqtt_prefix: str
+    mqtt_ven: str
+    control_url: str
+
+
+def _broker_config(port: int) -> dict[str, Any]:
+    return {
+        "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{port}"}},
+        "sys_interval": 0,
+        "auth": {"allow-anonymous": True, "plugins": ["auth_anonymous"]},
+        "topic-check": {"enabled": False},
+    }
+
+
+@dataclass
+class SimulatedHome:
+    """Every simulator of one home, started and stopped together."""
+
+    folder: Path
+    echonet_port: int
+    broker_port: int
+    vtn_port: int = 0
+    control_port: int = 0
+    meter: SimulatedMeter = field(default_factory=SimulatedMeter)
+    nodes: dict[str, SimulatedNode] = field(default_factory=dict)
+    dongles: list[PtyDongle] = field(default_factory=list)
+    vtn: VtnState = field(default_factory=lambda: VtnState(programs=[{"id": "kanto-dr"}]))
+    broker: Broker | None = None
+    _servers: list[TestServer] = field(default_factory=list)
+    _radio: MeterRadio | None = None
+    _events: int = 0
+    endpoints: Endpoints | None = None
+
+    @property
+    def dongle_path(self) -> Path:
+        """The stable path of the dongle, as /dev/serial/by-id would give it."""
+        return self.folder / "usb-ROHM_BP35A1-if00"
+
+    async def start(self) -> Endpoints:
+        """Start everything; return what Home Assistant needs to reach it."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.meter.history = MeterHistory(
+            origin=datetime.now(UTC) - timedelta(days=45), clock=lambda: datetime.now(UTC)
+        )
+        self._radio = MeterRadio(rbid=RBID, password=PASSWORD, responder=self.meter.answer)
+        await self.plug()
+        for address, (identity, objects) in NODES.items():
+            values, settable = home_node(identity, {eoj: make() for eoj, make in objects.items()})
+            node = SimulatedNode(
+                address, self.echonet_port, values, group=MULTICAST_GROUP, settable=settable
+            )
+            await node.start()
+            self.nodes[address] = node
+        await self.start_broker()
+        vtn_app = make_app(self.vtn)
+        add_notifier_routes(vtn_app, f"mqtt://127.0.0.1:{self.broker_port}")
+        vtn = TestServer(vtn_app, host="127.0.0.1", port=self.vtn_port or None)
+        await vtn.start_server()
+        control = TestServer(self._control_app(), host="127.0.0.1", port=self.control_port or None)
+        await control.start_server()
+        self._servers = [vtn, control]
+        self.endpoints = Endpoints(
+            dongle=str(self.dongle_path),
+            rbid=RBID,
+            password=PASSWORD,
+            echonet_interface=INTERFACE,
+            echonet_port=self.echonet_port,
+            vtn_url=str(vtn.make_url("")).rstrip("/"),
+            client_id=self.vtn.client_id,
+            client_secret=self.vtn.client_secret,
+            broker_host="127.0.0.1",
+            broker_port=self.broker_port,
+            mqtt_prefix=PREFIX,
+            mqtt_ven=VEN,
+            control_url=str(control.make_url("")).rstrip("/"),
+        )
+        return self.endpoints
+
+    async def stop(self) -> None:
+        """Stop everything."""
+        for server in self._servers:
+            await server.close()
+        for node in self.nodes.values():
+            node.close()
+        for dongle in self.dongles:
+            await dongle.stop()
+        await self.stop_broker()
+        self.dongle_path.unlink(missing_ok=True)
+
+    # --- faults and events, on command -------------------------------------------------
+
+    async def plug(self) -> None:
+        """Plug a fresh dongle in at the stable path."""
+        assert self._radio is not None  # noqa: S101 - start() made it
+        pty = PtyDongle(DongleModel(dialect="bp35a1", meter=self._radio))
+        await pty.start()
+        self.dongle_path.unlink(missing_ok=True)
+        self.dongle_path.symlink_to(pty.path)
+        self.dongles.append(pty)
+
+    def unplug(self) -> None:
+        """Pull the dongle out: its pty closes and the stable path dangles."""
+        if self.dongles:
+            self.dongles[-1].unplug()
+        self.dongle_path.unlink(missing_ok=True)
+
+    def silence(self, address: str, silent: bool = True) -> None:
+        """A node stops answering (or answers again)."""
+        self.nodes[address].drop = 10**9 if silent else 0
+
+    async def start_broker(self) -> None:
+        """Start the MQTT broker (again)."""
+        if self.broker is None:
+            self.broker = Broker(_broker_config(self.broker_port))
+            await self.broker.start()
+
+    async def stop_broker(self) -> None:
+        """Stop the MQTT broker: the aggregator's link goes down."""
+        if self.broker is not None:
+            await self.broker.shutdown()
+            self.broker = None
+
+    async def announce(self, start_in: float, minutes: float, level: int) -> str:
+        """A DR event: on the VTN (and pushed by its notifier), and over the MQTT profile."""
+        self._events += 1
+        event_id = f"sim-{self._events}"
+        start = (datetime.now(UTC) + timedelta(seconds=start_in)).replace(microsecond=0)
+        duration = f"PT{int(minutes * 60)}S"
+        event = {
+            "id": event_id,
+            "programID": "kanto-dr",
+            "eventName": f"Simulated peak {self._events}",
+            "createdDateTime": start.isoformat().replace("+00:00", "Z"),
+            "modificationDateTime": start.isoformat().replace("+00:00", "Z"),
+            "objectType": "EVENT",
+            "intervalPeriod": {
+                "start": start.isoformat().replace("+00:00", "Z"),
+                "duration": duration,
+            },
+            "intervals": [{"id": 0, "payloads": [{"type": "SIMPLE", "values": [level]}]}],
+        }
+        self.vtn.events.append(event)
+        profile = {
+            "schema": SCHEMA,
+            "type": "event",
+            "event": {
+                "id": event_id,
+                "program": "kanto-dr",
+                "name": event["eventName"],
+                "intervals": [
+                    {
+                        "id": 0,
+                        "start": start.isoformat(),
+                        "duration": duration,
+                        "payloads": {"SIMPLE": [level]},
+                    }
+                ],
+            },
+        }
+        await self._publish("CREATE", event, profile)
+        return event_id
+
+    async def cancel(self, event_id: str) -> bool:
+        """Withdraw an event everywhere; False when there is no such event."""
+        event = next((e for e in self.vtn.events if e["id"] == event_id), None)
+        if event is None:
+            return False
+        self.vtn.events.remove(event)
+        await self._publish("DELETE", event, {"schema": SCHEMA, "type": "cancel", "id": event_id})
+        return True
+
+    async def _publish(
+        self, operation: str, event: dict[str, Any], profile: dict[str, Any]
+    ) -> None:
+        if self.broker is None:
+            return  # the broker is down: the VTN still has it for the next poll
+        async with VtnPublisher("127.0.0.1", self.broker_port) as publisher:
+            await publisher.publish(operation, event)
+            await publisher.publish_raw_topic(
+                Topics(PREFIX, VEN).events, json.dumps(profile).encode()
+            )
+
+    # --- the control API ----------------------------------------------------------------
+
+    def _control_app(self) -> web.Application:
+        app = web.Application()
+
+        async def endpoints(request: web.Request) -> web.Response:
+            return web.json_response(asdict(self.endpoints) if self.endpoints else {})
+
+        async def events(request: web.Request) -> web.Response:
+            body = await request.json() if request.can_read_body else {}
+            event_id = await self.announce(
+                float(body.get("start_in", 60)),
+                float(body.get("minutes", 30)),
+                int(body.get("level", 2)),
+            )
+            return web.json_response({"id": event_id}, status=201)
+
+        async def cancel(request: web.Request) -> web.Response:
+            found = await self.cancel(request.match_info["event_id"])
+            return web.json_response({"cancelled": found}, status=200 if found else 404)
+
+        async def dongle(request: web.Request) -> web.Response:
+            if request.match_info["action"] == "unplug":
+                self.unplug()
+            else:
+                await self.plug()
+            return web.json_response({"dongle": request.match_info["action"]})
+
+        async def device(request: web.Request) -> web.Response:
+            address = request.match_info["address"]
+            if address not in self.nodes:
+                return web.json_response({"error": f"no node at {address}"}, status=404)
+            self.silence(address, request.match_info["action"] == "silence")
+            return web.json_response({"node": address, "state": request.match_info["action"]})
+
+        async def broker(request: web.Request) -> web.Response:
+            if request.match_info["action"] == "stop":
+                await self.stop_broker()
+            else:
+                await self.start_broker()
+            return web.json_response({"broker": request.match_info["action"]})
+
+        app.router.add_get("/", endpoints)
+        app.router.add_post("/events", events)
+        app.router.add_delete("/events/{event_id}", cancel)
+        app.router.add_post("/dongle/{action:unplug|plug}", dongle)
+        app.router.add_post("/devices/{address}/{action:silence|answer}", device)
+        app.router.add_post("/broker/{action:stop|start}", broker)
+        return app
