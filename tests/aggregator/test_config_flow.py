@@ -5,6 +5,7 @@ from typing import Any
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -146,6 +147,9 @@ async def test_options_hold_the_plan_and_the_limits(
 
 
 async def test_no_options_for_a_meter_entry(hass: HomeAssistant) -> None:
+    # Whether an entry has options is asked of the flow handler: load Denki first, as a
+    # running Home Assistant has (alone, this test ran before anything had loaded it).
+    assert await async_setup_component(hass, DOMAIN, {})
     meter = MockConfigEntry(domain=DOMAIN, data={"kind": "meter"})
     meter.add_to_hass(hass)
     assert not meter.supports_options
