@@ -1,19 +1,25 @@
 """A small OpenADR 3 VTN on aiohttp, for tests and for scripts/develop (not shipped).
 
-It serves the parts of the 3.1.1 API a VEN uses: /auth/server, /auth/token
+It serves the parts of the 3.1.0 API a VEN uses: /auth/server, /auth/token
 (client credentials), /programs and /events (with skip/limit paging and a
 programID filter) and POST /reports. Faults on command: revoke every token
 (the next request gets 401), answer the next request with 500.
+
+Every error is a problem object (application/json), as the OpenAPI
+definition has it: a bad query parameter or report body is a 400, not an
+unhandled exception's text/plain 500, and an unknown path or method is a
+404 or 405 problem too.
 """
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+import json
 import secrets
 from typing import Any
 
 from aiohttp import web
 
-PAGE_LIMIT = 50
+PAGE_LIMIT = 50  # the definition's maximum for `limit`
 
 
 @dataclass
@@ -52,7 +58,12 @@ async def _faults(request: web.Request, handler: Any) -> web.StreamResponse:
         header = request.headers.get("Authorization", "")
         if not header.startswith("Bearer ") or header[7:] not in state.tokens:
             return _problem(401, "unauthorized")
-    response: web.StreamResponse = await handler(request)
+    try:
+        response: web.StreamResponse = await handler(request)
+    except web.HTTPException as err:  # aiohttp's own 404/405 are text/plain
+        if err.status < 400:
+            raise
+        return _problem(err.status, err.reason)
     return response
 
 
@@ -77,9 +88,25 @@ async def _auth_token(request: web.Request) -> web.Response:
     )
 
 
+def _count(request: web.Request, name: str, default: int, maximum: int | None) -> int | None:
+    """A query parameter that must be an integer in [0, maximum]; None if it is not."""
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        return None
+    if value < 0 or (maximum is not None and value > maximum):
+        return None
+    return value
+
+
 def _page(request: web.Request, items: list[dict[str, Any]]) -> web.Response:
-    skip = int(request.query.get("skip", "0"))
-    limit = min(int(request.query.get("limit", str(PAGE_LIMIT))), PAGE_LIMIT)
+    skip = _count(request, "skip", 0, None)
+    limit = _count(request, "limit", PAGE_LIMIT, PAGE_LIMIT)
+    if skip is None or limit is None:
+        return _problem(400, f"skip must be an integer >= 0, limit one in 0..{PAGE_LIMIT}")
     return web.json_response(items[skip : skip + limit])
 
 
@@ -96,9 +123,16 @@ async def _events(request: web.Request) -> web.Response:
 
 async def _post_report(request: web.Request) -> web.Response:
     state = request.app[STATE]
-    body = await request.json()
-    if not isinstance(body, dict) or not {"eventID", "clientName", "resources"} <= body.keys():
-        return _problem(400, "a report needs eventID, clientName and resources")
+    try:
+        body = await request.json()
+    except json.JSONDecodeError:
+        return _problem(400, "a report is a JSON object")
+    if (
+        not isinstance(body, dict)
+        or not {"eventID", "clientName", "resources"} <= body.keys()
+        or not isinstance(body["resources"], list)
+    ):
+        return _problem(400, "a report needs eventID, clientName and a list of resources")
     now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
     # The server's own fields (objectMetadata and clientID): the one client it knows.
     stored = {
