@@ -17,14 +17,12 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.const import EntityCategory, UnitOfPower
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
-from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
 from .aggregator_entry import AggregatorConfigEntry, AggregatorHub
-from .const import DOMAIN
+from .entity import ServiceEntity
 from .lib.dr import DrEvent, SignalType
 
 LONGEST_SHOWN = timedelta(days=366)
@@ -32,22 +30,13 @@ LONGEST_SHOWN = timedelta(days=366)
 EVENT_TYPES = ["announced", "modified", "cancelled", "started", "ended", "result"]
 
 
-class AggregatorEntity(Entity):
+class AggregatorEntity(ServiceEntity):
     """An entity of the aggregator entry, under one service device."""
-
-    _attr_has_entity_name = True
-    _attr_should_poll = False
 
     def __init__(self, hub: AggregatorHub, key: str) -> None:
         """Name the entity after `key`."""
+        super().__init__(hub.entry, key, "aggregator")
         self.hub = hub
-        self._attr_translation_key = key
-        self._attr_unique_id = f"{hub.entry.entry_id}_{key}"
-        self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, hub.entry.entry_id)},
-            translation_key="aggregator",
-            entry_type=DeviceEntryType.SERVICE,
-        )
 
     async def async_added_to_hass(self) -> None:
         """Follow the hub."""

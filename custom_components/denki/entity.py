@@ -1,9 +1,11 @@
-"""Base entities: device info, availability and unique ids from the source's own identity."""
+"""Base entities: device info, availability and unique ids from the source's own identity (or the entry's)."""
 
 from collections.abc import Iterable
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .appliance_entities import PlannedEntity
@@ -12,6 +14,23 @@ from .const import DOMAIN
 from .coordinator import MeterCoordinator
 from .lib.echonet.classes import DecodedValue, PropertyValueError, decode_value, encode_value
 from .lib.echonet.manufacturers import manufacturer_name
+
+
+class ServiceEntity(Entity):
+    """An entity of an entry without hardware (aggregator, savings): one service device per entry."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+
+    def __init__(self, entry: ConfigEntry, key: str, device: str) -> None:
+        """Name the entity after `key`, under the entry's device named by translation key `device`."""
+        self._attr_translation_key = key
+        self._attr_unique_id = f"{entry.entry_id}_{key}"
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, entry.entry_id)},
+            translation_key=device,
+            entry_type=DeviceEntryType.SERVICE,
+        )
 
 
 class MeterEntity(CoordinatorEntity[MeterCoordinator]):

@@ -13,33 +13,22 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.const import PERCENTAGE, UnitOfEnergy
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
-from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .const import DOMAIN
+from .entity import ServiceEntity
 from .savings_entry import SavingsConfigEntry, SavingsTracker
 
 YEN = "JPY"
 
 
-class SavingsEntity(Entity):
+class SavingsEntity(ServiceEntity):
     """An entity of the savings entry, under one service device; updated when the tracker changes."""
-
-    _attr_has_entity_name = True
-    _attr_should_poll = False
 
     def __init__(self, tracker: SavingsTracker, key: str) -> None:
         """Name the entity after `key`."""
+        super().__init__(tracker.entry, key, "savings")
         self.tracker = tracker
-        self._attr_translation_key = key
-        self._attr_unique_id = f"{tracker.entry.entry_id}_{key}"
-        self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, tracker.entry.entry_id)},
-            translation_key="savings",
-            entry_type=DeviceEntryType.SERVICE,
-        )
 
 
 @dataclass(frozen=True, kw_only=True)
