@@ -71,6 +71,7 @@ from .kinds import KIND_HANDLERS, KindHandler
 from .lib.dr import Change, ChangeKind, DrEvent, EventError, EventStore, OptState, SignalType
 from .lib.dr.reports import OutboxError, ReportThrottle
 from .lib.dr.response import (
+    STATE,
     Limits,
     Role,
     Snapshot,
@@ -609,7 +610,7 @@ class AggregatorHub:
 
 
 def _watched(state: State, name: str) -> Any:
-    return state.state if name == "state" else state.attributes.get(name)
+    return state.state if name == STATE else state.attributes.get(name)
 
 
 def _kilowatts(state: State | None) -> float | None:

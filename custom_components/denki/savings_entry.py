@@ -238,17 +238,14 @@ class SavingsTracker:
         """Put one reading into the slots; True when a slot changed."""
         if state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
             return False
-        unit = state.attributes.get("unit_of_measurement")
-        try:
-            kwh = EnergyConverter.convert(float(state.state), unit, UnitOfEnergy.KILO_WATT_HOUR)
-        except ValueError, TypeError, KeyError, AttributeError:
+        if (kwh := _kwh(state)) is None:
             if not self._unusable_logged:
                 self._unusable_logged = True
                 LOGGER.warning(
                     "%s reads %s %s, not an energy: the savings skip it",
                     self.energy_entity,
                     state.state,
-                    unit,
+                    state.attributes.get("unit_of_measurement"),
                 )
             return False
         self._unusable_logged = False
