@@ -9,9 +9,12 @@ the object asked (instance 0: from every instance of the class). A test
 can make it leave requests unanswered (`drop`), hold its answers until it
 releases them (`hold`), and send notifications of its own (`send`). It
 records every frame it receives, with the raw bytes, for the test to check.
+An `on_request` hook sees each request just before the node answers it
+(before a Set takes effect), so a simulation can bring live values up to date.
 """
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 import socket
 from typing import Any
@@ -79,6 +82,8 @@ class SimulatedNode:
     """Drop a Get that asks for more than N properties, as some devices do."""
     latency: float = 0.0
     """Seconds the node takes to answer (a slow device, or a busy Wi-Fi link)."""
+    on_request: Callable[[Frame], None] | None = None
+    """Called with each request about to be answered, before its Set (if any) is applied."""
     hold: asyncio.Event = field(default_factory=asyncio.Event)
     raw: list[bytes] = field(default_factory=list)
     received: list[tuple[Frame, Address]] = field(default_factory=list)
@@ -181,6 +186,8 @@ class SimulatedNode:
                 await asyncio.sleep(self.latency)
         finally:
             self.in_flight -= 1
+        if self.on_request is not None:
+            self.on_request(request)
         deoj = request.deoj
         for eoj in sorted(self.objects):
             if eoj == deoj or (deoj.instance == 0 and eoj.class_id == deoj.class_id):

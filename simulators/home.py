@@ -8,10 +8,16 @@
 - ECHONET Lite nodes on 127.0.11.x sharing one UDP port: the living room
   (air conditioner, EcoCute), outside (PV, storage battery, light) and the
   utility room (distribution board);
+- the appliances' consumption (`HomeLoad`): each draws what its settings
+  say, and the meter measures the household's base load plus all of them
+  (0xE7 goes negative, and 0xE3 counts, when PV and battery export), from
+  the start on; switch the air conditioner off with a SetC and the meter's
+  power drops by its draw;
 - an OpenADR 3 VTN (with its MQTT notifier) and an MQTT broker (amqtt) that
   carries both the notifier and Denki's MQTT aggregator profile;
 - a small HTTP control API to issue and cancel DR events, unplug and plug
-  the dongle, silence a device and stop or start the broker.
+  the dongle, silence a device, stop or start the broker, and show what
+  each appliance draws and what the meter measures (GET /load).
 
 `python -m simulators` runs one and prints what to enter in Home Assistant.
 Not shipped with the integration.
@@ -29,8 +35,9 @@ from aiohttp.test_utils import TestServer
 from amqtt.broker import Broker  # type: ignore[import-untyped]
 
 from custom_components.denki.lib.dr.mqtt_profile import SCHEMA, Topics
-from custom_components.denki.lib.echonet import EOJ, MULTICAST_GROUP
+from custom_components.denki.lib.echonet import EOJ, ESV, MULTICAST_GROUP, NODE_PROFILE, Frame
 
+from .consumption import HomeLoad
 from .echonet_devices import (
     air_conditioner,
     distribution_board,
@@ -89,6 +96,10 @@ class Endpoints:
     control_url: str
 
 
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
 def _broker_config(port: int) -> dict[str, Any]:
     return {
         "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{port}"}},
@@ -107,7 +118,10 @@ class SimulatedHome:
     broker_port: int
     vtn_port: int = 0
     control_port: int = 0
+    clock: Callable[[], datetime] = _wall_clock
+    """The meter's and the appliances' clock: a test can move it."""
     meter: SimulatedMeter = field(default_factory=SimulatedMeter)
+    load: HomeLoad | None = None
     nodes: dict[str, SimulatedNode] = field(default_factory=dict)
     dongles: list[PtyDongle] = field(default_factory=list)
     vtn: VtnState = field(default_factory=lambda: VtnState(programs=[{"id": "kanto-dr"}]))
@@ -125,15 +139,34 @@ class SimulatedHome:
     async def start(self) -> Endpoints:
         """Start everything; return what Home Assistant needs to reach it."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.meter.history = MeterHistory(
-            origin=datetime.now(UTC) - timedelta(days=45), clock=lambda: datetime.now(UTC)
+        tables = {
+            address: home_node(identity, {eoj: make() for eoj, make in objects.items()})
+            for address, (identity, objects) in NODES.items()
+        }
+        self.load = HomeLoad(
+            {
+                eoj: values
+                for objects, _ in tables.values()
+                for eoj, values in objects.items()
+                if eoj != NODE_PROFILE
+            },
+            self.clock,
         )
+        history = MeterHistory(
+            origin=self.clock() - timedelta(days=45), clock=self.clock, load=self.load.watts
+        )
+        self.load.base = history.base_w
+        self.meter.history = history
         self._radio = MeterRadio(rbid=RBID, password=PASSWORD, responder=self.meter.answer)
         await self.plug()
-        for address, (identity, objects) in NODES.items():
-            values, settable = home_node(identity, {eoj: make() for eoj, make in objects.items()})
+        for address, (values, settable) in tables.items():
             node = SimulatedNode(
-                address, self.echonet_port, values, group=MULTICAST_GROUP, settable=settable
+                address,
+                self.echonet_port,
+                values,
+                group=MULTICAST_GROUP,
+                settable=settable,
+                on_request=self._on_request,
             )
             await node.start()
             self.nodes[address] = node
@@ -161,6 +194,25 @@ class SimulatedHome:
             control_url=str(control.make_url("")).rstrip("/"),
         )
         return self.endpoints
+
+    def _on_request(self, request: Frame) -> None:
+        """Before a node answers: count the time so far, then bring live values up to date."""
+        if request.esv in (ESV.SETC, ESV.SETI) and self.meter.history is not None:
+            self.meter.history.advance()
+        if self.load is not None:
+            self.load.refresh()
+
+    def load_summary(self) -> dict[str, Any]:
+        """Watts now: the meter's, the household's own, and each appliance's (by EOJ)."""
+        history = self.meter.history
+        if self.load is None or history is None:
+            return {}
+        now = self.clock()
+        return {
+            "meter_w": history.power_w(),
+            "base_w": history.base_w(now),
+            "devices_w": {str(eoj): self.load.draw(eoj, now) for eoj in self.load.objects},
+        }
 
     async def stop(self) -> None:
         """Stop everything."""
@@ -301,6 +353,9 @@ class SimulatedHome:
             self.silence(address, request.match_info["action"] == "silence")
             return web.json_response({"node": address, "state": request.match_info["action"]})
 
+        async def load(request: web.Request) -> web.Response:
+            return web.json_response(self.load_summary())
+
         async def broker(request: web.Request) -> web.Response:
             if request.match_info["action"] == "stop":
                 await self.stop_broker()
@@ -314,4 +369,5 @@ class SimulatedHome:
         app.router.add_post("/dongle/{action:unplug|plug}", dongle)
         app.router.add_post("/devices/{address}/{action:silence|answer}", device)
         app.router.add_post("/broker/{action:stop|start}", broker)
+        app.router.add_get("/load", load)
         return app

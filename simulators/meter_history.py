@@ -5,16 +5,33 @@ load, and solar export at midday) is integrated into import and export
 counters, so the meter's live values and every history it keeps agree with
 each other exactly, as a real meter's do. The meter's clock is a function,
 so a test can move it (Home Assistant's frozen clock, for instance).
+
+With a `load` (the appliances' net draw, from their settings as they are
+when asked), the meter measures the household's base load plus that from
+the moment it is connected on: its power is their sum, and the counters
+integrate it as the clock passes, split at every minute, so that power,
+counters and histories stay coherent. The history before that moment stays
+the synthetic profile. Whoever changes what the load depends on (an
+appliance's setting) calls `advance` first, so the time before the change is
+counted at the old draw.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 JST = ZoneInfo("Asia/Tokyo")
 MINUTE = timedelta(minutes=1)
+MICROSECOND = timedelta(microseconds=1)
 NO_DATA = 0xFFFFFFFE
+VOLTS = 100
+"""Volts between each phase (R, T) and neutral, for 0xE8."""
+_UNITS_PER_MINUTE = 60_000_000
+"""W·µs in a watt-minute: the counters are kept in W·µs, so that seconds add up exactly."""
+
+type Load = Callable[[datetime], int]
+"""Watts the appliances draw at a time (negative: they export), with their settings as now."""
 
 
 def _noise(minute: int, seed: int) -> int:
@@ -22,16 +39,38 @@ def _noise(minute: int, seed: int) -> int:
     return ((minute + 7919 * seed) * 2654435761 >> 7) % 300
 
 
-def net_power_w(local: datetime, minute: int, seed: int) -> int:
-    """The household's net power at a local time: positive imports, negative exports."""
+def base_load_w(local: datetime, minute: int, seed: int) -> int:
+    """The household's own load at a local time: a noisy base, a morning and an evening peak."""
     hour = local.hour + local.minute / 60
     load = 250 + _noise(minute, seed)
     if 6 <= hour < 8:
         load += 400
     if 18 <= hour < 22:
         load += 700
+    return load
+
+
+def net_power_w(local: datetime, minute: int, seed: int) -> int:
+    """The household's net power at a local time: positive imports, negative exports."""
+    hour = local.hour + local.minute / 60
     solar = max(0.0, 1600 * (1 - abs(hour - 12.5) / 3.5)) if 9 <= hour < 16 else 0.0
-    return load - int(solar)
+    return base_load_w(local, minute, seed) - int(solar)
+
+
+def minute_spans(start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
+    """[start, end) cut at every whole minute, as (from, to) pairs."""
+    while start < end:
+        boundary = start.replace(second=0, microsecond=0) + MINUTE
+        to = min(boundary, end)
+        yield start, to
+        start = to
+
+
+def current_edt(power_w: int) -> bytes:
+    """0xE8 for a net power: amperes at `VOLTS` in 0.1 A, split between R and T."""
+    total = round(power_w * 10 / VOLTS)
+    t_phase = total // 2
+    return (total - t_phase).to_bytes(2, signed=True) + t_phase.to_bytes(2, signed=True)
 
 
 @dataclass
@@ -39,7 +78,9 @@ class MeterHistory:
     """Import and export counters of a meter since `origin`, and its clock.
 
     Counters are in counts of `wh_per_count` Wh, rolling over at 10^digits,
-    starting from `import_base` / `export_base` at `origin`.
+    starting from `import_base` / `export_base` at `origin`. With a `load`,
+    minutes from the one the history was made in (or `connect`ed) on are
+    measured: the base load plus the load, integrated as the clock passes.
     """
 
     origin: datetime
@@ -50,12 +91,28 @@ class MeterHistory:
     export_base: int = 789
     seed: int = 0
     days_kept: int = 45
-    _import_wmin: list[int] = field(default_factory=lambda: [0], repr=False)
-    _export_wmin: list[int] = field(default_factory=lambda: [0], repr=False)
+    load: Load | None = None
+    _import_energy: list[int] = field(default_factory=lambda: [0], repr=False)
+    _export_energy: list[int] = field(default_factory=lambda: [0], repr=False)
+    _measured_to: datetime | None = field(default=None, repr=False)
+    _pending: tuple[int, int] = field(default=(0, 0), repr=False)
 
     def __post_init__(self) -> None:
         """Keep the origin in the meter's own time zone, on a whole minute."""
         self.origin = self.origin.astimezone(JST).replace(second=0, microsecond=0)
+        if self.load is not None:
+            self.connect(self.load)
+
+    def connect(self, load: Load) -> None:
+        """Measure `load` on top of the base load from the current minute on."""
+        if self._measured_to is not None:
+            self.advance()
+            self.load = load
+            return
+        minute = max(0, self._minute(self.now()))
+        self._extend(minute)
+        self.load = load
+        self._measured_to = self.origin + MINUTE * minute
 
     def now(self) -> datetime:
         """The meter's clock (Japan Standard Time)."""
@@ -66,23 +123,50 @@ class MeterHistory:
 
     def _extend(self, minutes: int) -> None:
         """Integrate power up to `minutes` after the origin (entry k covers minutes 0..k-1)."""
-        imports, exports = self._import_wmin, self._export_wmin
+        imports, exports = self._import_energy, self._export_energy
         for m in range(len(imports) - 1, minutes):
-            power = net_power_w(self.origin + MINUTE * m, m, self.seed)
+            power = net_power_w(self.origin + MINUTE * m, m, self.seed) * _UNITS_PER_MINUTE
             imports.append(imports[-1] + max(power, 0))
             exports.append(exports[-1] + max(-power, 0))
+
+    def base_w(self, when: datetime) -> int:
+        """The household's own load at `when`, without the appliances of a `load`."""
+        return base_load_w(when.astimezone(JST), self._minute(when), self.seed)
+
+    def advance(self) -> None:
+        """Integrate the measured power up to now (nothing without a load).
+
+        Each piece of time, cut at whole minutes, counts at the power of its
+        start; a minute is entered in the counters once the clock has passed it.
+        """
+        if self.load is None or self._measured_to is None:
+            return
+        imports, exports = self._import_energy, self._export_energy
+        pending_in, pending_out = self._pending
+        for start, end in minute_spans(self._measured_to, self.now()):
+            power = self.base_w(start) + self.load(start)
+            energy = power * ((end - start) // MICROSECOND)
+            pending_in += max(energy, 0)
+            pending_out += max(-energy, 0)
+            if end.second == 0 and end.microsecond == 0:
+                imports.append(imports[-1] + pending_in)
+                exports.append(exports[-1] + pending_out)
+                pending_in = pending_out = 0
+            self._measured_to = end
+        self._pending = (pending_in, pending_out)
 
     def counts_at(self, when: datetime) -> tuple[int, int] | None:
         """Import and export counts at a time the meter has passed, else None."""
         minute = self._minute(when)
         if minute < 0 or when.astimezone(JST) > self.now():
             return None
+        self.advance()
         self._extend(minute)
-        per_count = 60 * self.wh_per_count
+        per_count = 60 * self.wh_per_count * _UNITS_PER_MINUTE
         modulus = 10**self.digits
         return (
-            (self.import_base + self._import_wmin[minute] // per_count) % modulus,
-            (self.export_base + self._export_wmin[minute] // per_count) % modulus,
+            (self.import_base + self._import_energy[minute] // per_count) % modulus,
+            (self.export_base + self._export_energy[minute] // per_count) % modulus,
         )
 
     def kept(self, when: datetime, *, one_minute: bool = False) -> tuple[int, int] | None:
@@ -96,7 +180,10 @@ class MeterHistory:
     def power_w(self) -> int:
         """Instantaneous net power now."""
         now = self.now()
-        return net_power_w(now, self._minute(now), self.seed)
+        if self.load is None:
+            return net_power_w(now, self._minute(now), self.seed)
+        self.advance()
+        return self.base_w(now) + self.load(now)
 
     def last_boundary(self) -> datetime:
         """The latest 30-minute boundary the meter has passed."""
@@ -122,6 +209,7 @@ def history_properties(history: MeterHistory, selected: dict[int, bytes]) -> dic
     """
     now = history.now()
     counts = history.counts_at(now) or (NO_DATA, NO_DATA)
+    power = history.power_w()
     boundary = history.last_boundary()
     fixed = history.counts_at(boundary) or (NO_DATA, NO_DATA)
     props = {
@@ -129,10 +217,12 @@ def history_properties(history: MeterHistory, selected: dict[int, bytes]) -> dic
         0x98: now.year.to_bytes(2) + bytes([now.month, now.day]),
         0xE0: _u32(counts[0]),
         0xE3: _u32(counts[1]),
-        0xE7: history.power_w().to_bytes(4, signed=True),
+        0xE7: power.to_bytes(4, signed=True),
         0xEA: timestamp(boundary, seconds=True) + _u32(fixed[0]),
         0xEB: timestamp(boundary, seconds=True) + _u32(fixed[1]),
     }
+    if history.load is not None:
+        props[0xE8] = current_edt(power)
     days_ago = selected.get(0xE5, b"\x00")[0]
     day = (now - timedelta(days=days_ago)).replace(hour=0, minute=0, second=0, microsecond=0)
     slots = [history.kept(day + timedelta(minutes=30 * i)) for i in range(48)]

@@ -8,7 +8,10 @@ library's frame codec, whose own tests check it against pychonet.
 Without a `MeterHistory` its values are fixed numbers a test sets; with
 one, live values and every history (30-minute by day 0xE2/0xE4, historical
 data 2 0xEC, and on next-generation meters 0xD0 and 1-minute 0xEE) come from
-the same minute-by-minute counters and the meter's own clock.
+the same minute-by-minute counters and the meter's own clock. When the
+history has a `load` (the simulated home's appliances), the power 0xE7 and
+the current 0xE8 (R and T at 100 V) are the base load plus theirs, and the
+counters integrate them.
 """
 
 from dataclasses import dataclass, field
