@@ -2,10 +2,12 @@
 
 Creates the demo owner through Home Assistant's own onboarding API (the
 other onboarding steps are already marked done in the config folder), then
-checks, logged in as that user, that the Denki integration is loaded.
+checks, logged in as that user, that the Denki integration is loaded. With
+--home, it then configures Denki against the simulated home (develop_home.py).
 """
 
 import argparse
+import asyncio
 import json
 import os
 from pathlib import Path
@@ -71,6 +73,9 @@ def main() -> None:
     parser.add_argument("--pid", type=int, required=True)
     parser.add_argument("--log", type=Path, required=True)
     parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument(
+        "--home", type=Path, help="the simulated home's endpoints: configure Denki against it"
+    )
     args = parser.parse_args()
     base = args.url.rstrip("/")
 
@@ -120,6 +125,12 @@ def main() -> None:
     if "denki" not in manifest:
         sys.exit("Home Assistant is running but does not list the Denki integration")
     print("==> Denki is listed among the integrations that can be added")
+
+    if args.home is not None:
+        # Next to this file; run as a script, its folder is on the path.
+        import develop_home  # noqa: PLC0415
+
+        asyncio.run(develop_home.run(base, token, args.home, args.language))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ API's address. Examples, with the default ports:
     curl -X POST localhost:8099/dongle/unplug      # and /dongle/plug
     curl -X POST localhost:8099/devices/127.0.11.21/silence   # and /answer
     curl -X POST localhost:8099/broker/stop        # and /broker/start
+    curl localhost:8099/load                        # what each appliance draws, and the meter
 """
 
 import argparse
@@ -31,7 +32,13 @@ async def _run(args: argparse.Namespace) -> None:
         control_port=args.control_port,
     )
     endpoints = await home.start()
-    print(json.dumps(asdict(endpoints), indent=2), flush=True)
+    text = json.dumps(asdict(endpoints), indent=2)
+    if args.endpoints_file:
+        # Written whole, then renamed: a script waiting for the file never reads half of it.
+        partial = Path(f"{args.endpoints_file}.partial")
+        await asyncio.to_thread(partial.write_text, text)
+        await asyncio.to_thread(partial.replace, args.endpoints_file)
+    print(text, flush=True)
     try:
         await asyncio.Event().wait()
     finally:
@@ -50,6 +57,9 @@ def main() -> None:
     parser.add_argument("--broker-port", type=int, default=1883)
     parser.add_argument("--vtn-port", type=int, default=8080)
     parser.add_argument("--control-port", type=int, default=8099)
+    parser.add_argument(
+        "--endpoints-file", help="also write the endpoints' JSON there once everything answers"
+    )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_run(parser.parse_args()))
 
