@@ -63,7 +63,8 @@ KEEP = timedelta(days=35)
 SAVE_DELAY = 60
 """Seconds a change waits before it is written: one write for a burst of readings."""
 SETTLE_AFTER = timedelta(minutes=35)
-"""An event is settled once its last slot has closed and a reading after it has come in."""
+"""An event is settled once a reading at or after its last slot's end has come in (within
+the meter's read interval of the end), or at the latest this long after the end."""
 GIVE_UP_AFTER = timedelta(hours=3)
 """Past this, an event with slots still missing is settled with what there is."""
 
@@ -223,10 +224,22 @@ class SavingsTracker:
     def _on_changed(self, event: Event[EventStateChangedData]) -> None:
         if (state := event.data["new_state"]) is not None and self._reading(state):
             self._update()
+            self._settle_if_in()
 
     @callback
     def _on_reported(self, event: Event[EventStateReportedData]) -> None:
-        self._reading(event.data["new_state"])
+        if self._reading(event.data["new_state"]):
+            self._settle_if_in()
+
+    @callback
+    def _settle_if_in(self) -> None:
+        """A reading came in: settle now any pending event whose last slot it closed."""
+        last = self.slots.last_time
+        if last is not None and any(
+            datetime.fromisoformat(item["end"]) <= last for item in self.pending_events.values()
+        ):
+            self._cancel_settle()
+            self._settle()
 
     @callback
     def _on_hour(self, now: datetime) -> None:
@@ -410,12 +423,13 @@ class SavingsTracker:
         for event_id, item in list(self.pending_events.items()):
             start = datetime.fromisoformat(item["start"])
             end = datetime.fromisoformat(item["end"])
-            if now < end + SETTLE_AFTER:
+            closed = self.slots.last_time is not None and self.slots.last_time >= end
+            if not closed and now < end + SETTLE_AFTER:
                 waits.append(end + SETTLE_AFTER - now)
                 continue
             outcome = self._outcome(event_id, start, end, bool(item["participated"]), now)
-            if outcome is None:
-                waits.append(timedelta(minutes=30))
+            if outcome is None:  # slots missing: look again, and settle when giving up
+                waits.append(min(timedelta(minutes=30), end + GIVE_UP_AFTER - now))
                 continue
             self.ledger.record_event(outcome)
             del self.pending_events[event_id]

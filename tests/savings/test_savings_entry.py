@@ -268,27 +268,27 @@ async def score_an_event(
     """Four usual weeks, then a Monday with EVENT (17:00-19:00) used 0.3 kWh a slot, not 0.5.
 
     Readings every 10 minutes from 08:00 to 20:00; the aggregator's result is
-    dispatched at 19:00, and the event is scored 35 minutes later.
+    dispatched at 19:00 just before that minute's reading, which closes the
+    last slot: the event is scored then, not 35 minutes later.
     """
     entry = await _set_up_monday_with_four_usual_weeks(hass, hass_storage, freezer)
     total = 1000.0
     moment = datetime(2026, 8, 3, 8, 0, tzinfo=JST)
+    end = datetime(2026, 8, 3, 19, 0, tzinfo=JST)
     while moment < datetime(2026, 8, 3, 20, 0, tzinfo=JST):
         moment += timedelta(minutes=10)
         freezer.move_to(moment)
         hour = (moment - timedelta(minutes=10)).hour
         total += (0.3 if 17 <= hour < 19 else 0.2 if hour < 17 else 0.5) / 3
-        hass.states.async_set(ENERGY, f"{total:.4f}", ENERGY_ATTRIBUTES)
-        if moment == datetime(2026, 8, 3, 19, 0, tzinfo=JST):
+        if moment == end:
             async_dispatcher_send(hass, SIGNAL_DR_RESULT, "aggregator-entry", EVENT, True)
+            await hass.async_block_till_done()
+            assert entry.runtime_data.pending_events  # not before the last slot is in
+        hass.states.async_set(ENERGY, f"{total:.4f}", ENERGY_ATTRIBUTES)
         async_fire_time_changed(hass, moment)
         await hass.async_block_till_done()
-        if (
-            datetime(2026, 8, 3, 19, 0, tzinfo=JST)
-            <= moment
-            < datetime(2026, 8, 3, 19, 35, tzinfo=JST)
-        ):
-            assert entry.runtime_data.pending_events  # not before the last slot is in
+        if moment == end:
+            assert entry.runtime_data.pending_events == {}  # the reading closed the last slot
     return entry
 
 
@@ -312,6 +312,37 @@ async def test_a_dr_event_is_scored_against_the_erab_baseline_once_its_slots_are
     await hass.async_block_till_done()
     assert int(_state(hass, "points").state) == 100
     assert entry.runtime_data.pending_events == {}
+
+
+async def test_an_event_whose_last_slot_never_closes_waits_then_settles_with_what_there_is(
+    hass: HomeAssistant, hass_storage: dict[str, Any], freezer: FrozenDateTimeFactory
+) -> None:
+    """The readings stop at 18:00 (a dongle pulled out): the event is not scored at its end, nor
+    at 35 minutes, but 3 hours after it, with the two slots it measured and two missing."""
+    entry = await _set_up_monday_with_four_usual_weeks(hass, hass_storage, freezer)
+    total = 1000.0
+    moment = datetime(2026, 8, 3, 8, 0, tzinfo=JST)
+    while moment < datetime(2026, 8, 3, 18, 0, tzinfo=JST):
+        moment += timedelta(minutes=10)
+        freezer.move_to(moment)
+        total += (0.3 if moment.hour >= 17 and moment.minute else 0.2) / 3
+        hass.states.async_set(ENERGY, f"{total:.4f}", ENERGY_ATTRIBUTES)
+        await hass.async_block_till_done()
+    for moment, pending in (
+        (datetime(2026, 8, 3, 19, 0, tzinfo=JST), True),
+        (datetime(2026, 8, 3, 19, 40, tzinfo=JST), True),
+        (datetime(2026, 8, 3, 21, 50, tzinfo=JST), True),
+        (datetime(2026, 8, 3, 22, 10, tzinfo=JST), False),
+    ):
+        freezer.move_to(moment)
+        if moment.hour == 19 and moment.minute == 0:
+            async_dispatcher_send(hass, SIGNAL_DR_RESULT, "aggregator-entry", EVENT, True)
+        async_fire_time_changed(hass, moment)
+        await hass.async_block_till_done()
+        assert bool(entry.runtime_data.pending_events) is pending, moment
+    saved = _state(hass, "last_event_saved")
+    assert len(saved.attributes["missing_slots"]) == 2
+    assert [s["actual"] is None for s in saved.attributes["slots"]] == [False, False, True, True]
 
 
 async def test_options_and_a_solar_day_earn_the_solar_card(
