@@ -49,6 +49,7 @@ from .lib.broute.history import BoundaryCounts, hour_ends, read_boundaries
 from .lib.broute.link import MeterLink
 from .lib.broute.meter_values import MeterValueError
 from .lib.echonet import EchonetError
+from .lib.savings.slots import JST, SLOT
 
 STORAGE_VERSION = 1
 SETTLE = timedelta(minutes=15)
@@ -154,6 +155,33 @@ class MeterBackfill:
         self.task = self.entry.async_create_background_task(
             self.hass, self._run(), "denki meter back-fill"
         )
+
+    async def async_half_hours(self, start: datetime, end: datetime) -> dict[datetime, float]:
+        """The energy imported in each 30-minute slot from `start` to `end`, from the meter's record.
+
+        Keyed by slot start (Japan); a slot the meter has no count for at either
+        end, or whose count went down (a wrap or a meter change), is absent.
+        Reads each day once, one request at a time, as the back-fill does.
+        """
+        meter = await self.link.ensure()
+        scale = self.link.scale or await meter.read_scale()
+        today = (await meter.clock()).date()
+        first = start.astimezone(JST)
+        first = first.replace(minute=first.minute // 30 * 30, second=0, microsecond=0)
+        boundaries = []
+        while first <= end:
+            boundaries.append(first)
+            first += SLOT
+        counts = await read_boundaries(meter, boundaries, today)
+        slots: dict[datetime, float] = {}
+        for boundary in boundaries[1:]:
+            before, after = counts.get(boundary - SLOT), counts.get(boundary)
+            if before is None or after is None or before.imported is None or after.imported is None:
+                continue
+            low, high = scale.kwh(before.imported), scale.kwh(after.imported)
+            if low is not None and high is not None and high >= low:
+                slots[boundary - SLOT] = round(high - low, 6)
+        return slots
 
     def _statistic_ids(self) -> dict[str, str]:
         registry = er.async_get(self.hass)

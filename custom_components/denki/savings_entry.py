@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN, Platform, UnitOfEnergy
 from homeassistant.core import (
     Event,
@@ -24,6 +24,7 @@ from homeassistant.core import (
     State,
     callback,
 )
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.event import (
     async_call_later,
@@ -48,13 +49,17 @@ from .const import (
     EntryKind,
 )
 from .kinds import KIND_HANDLERS, KindHandler
+from .lib.broute.errors import DongleError
+from .lib.broute.meter_values import MeterValueError
 from .lib.dr import DrEvent
+from .lib.echonet import EchonetError
 from .lib.savings import JST, BaselineError, HolidayCalendar, compute_savings, japanese_holidays
 from .lib.savings.accumulate import SlotAccumulator
 from .lib.savings.challenges import Challenge, ChallengeProgress, make_challenge, progress, week_of
 from .lib.savings.day_facts import day_facts
 from .lib.savings.scoring import Card, EventOutcome, Ledger, Score
-from .lib.savings.slots import SLOT, midnight
+from .lib.savings.slots import SLOT, midnight, slots_between
+from .meter_statistics import MeterBackfill
 
 PLATFORMS = (Platform.SENSOR, Platform.EVENT)
 STORAGE_VERSION = 1
@@ -82,6 +87,7 @@ class _Stored:
     challenge: Challenge | None
     pending: dict[str, dict[str, Any]]
     last_result: dict[str, Any] | None
+    meter_until: datetime | None
 
 
 def _parse(data: dict[str, Any]) -> _Stored:
@@ -98,6 +104,7 @@ def _parse(data: dict[str, Any]) -> _Stored:
             None if data.get("challenge") is None else Challenge.from_dict(data["challenge"]),
             dict(data.get("pending_events", {})),
             data.get("last_result"),
+            datetime.fromisoformat(data["meter_until"]) if data.get("meter_until") else None,
         )
     except (KeyError, TypeError, ValueError) as err:
         raise ValueError(f"the stored savings do not read: {err}") from err
@@ -133,6 +140,9 @@ class SavingsTracker:
         """The day-fact counters' slots (PV, export, water heater), by option name."""
         self.facts_until: date | None = None
         """The last day whose facts were recorded."""
+        self.meter_until: datetime | None = None
+        """Slots before this were asked of the meter's own record (a Denki meter's import)."""
+        self._filling = False
 
     @property
     def fact_entities(self) -> dict[str, str]:
@@ -173,6 +183,7 @@ class SavingsTracker:
                 self.slots, self.ledger, self.challenge = state.slots, state.ledger, state.challenge
                 self.pending_events, self.last_result = state.pending, state.last_result
                 self.counters, self.facts_until = state.counters, state.facts_until
+                self.meter_until = state.meter_until
         entry = self.entry
         entry.async_on_unload(
             async_track_state_change_event(self.hass, self.energy_entity, self._on_changed)
@@ -205,6 +216,7 @@ class SavingsTracker:
         self.score = self.ledger.score()
         self._roll(dt_util.now(JST).date())
         self._settle()
+        self._schedule_fill()
 
     async def async_stop(self) -> None:
         """Write what is pending."""
@@ -246,6 +258,66 @@ class SavingsTracker:
         today = now.astimezone(JST).date()
         if today != self.today:
             self._roll(today)
+        self._schedule_fill()
+
+    # --- the meter's own record --------------------------------------------------------
+
+    def _meter_backfill(self) -> MeterBackfill | None:
+        """The back-fill of the Denki meter whose import the savings count, if it is loaded."""
+        entity = er.async_get(self.hass).async_get(self.energy_entity)
+        if (
+            entity is None
+            or entity.platform != DOMAIN
+            or entity.config_entry_id is None
+            or not entity.unique_id.endswith("_energy_import")
+        ):
+            return None
+        meter = self.hass.config_entries.async_get_entry(entity.config_entry_id)
+        if meter is None or meter.state is not ConfigEntryState.LOADED:
+            return None
+        backfill = getattr(meter.runtime_data, "backfill", None)
+        return backfill if isinstance(backfill, MeterBackfill) else None
+
+    @callback
+    def _schedule_fill(self) -> None:
+        """Ask the meter for the slots the readings missed, unless that is already under way."""
+        if self._filling or self._meter_backfill() is None:
+            return
+        self._filling = True
+        self.entry.async_create_background_task(
+            self.hass, self._fill_from_meter(), "denki savings from the meter's record"
+        )
+
+    async def _fill_from_meter(self) -> None:
+        """Take the meter's 30-minute record for every slot the readings missed.
+
+        The first time that is the 35 days kept, so that a new household has a
+        baseline and a challenge from its first event on; afterwards, what a
+        stop or an outage left out since the last time. One day's record is
+        two requests; a meter that does not answer is asked again next hour.
+        """
+        try:
+            backfill = self._meter_backfill()
+            if backfill is None:
+                return
+            now = dt_util.utcnow().astimezone(JST)
+            end = now.replace(minute=now.minute // 30 * 30, second=0, microsecond=0)
+            start = self.meter_until or end - KEEP
+            missing = [slot for slot in slots_between(start, end) if slot not in self.slots.slots]
+            if missing:
+                try:
+                    measured = await backfill.async_half_hours(missing[0], end)
+                except (DongleError, MeterValueError, EchonetError, TimeoutError) as err:
+                    LOGGER.debug("The meter's record for the savings waits: %s", err)
+                    return
+                added = self.slots.fill({k: v for k, v in measured.items() if k >= start})
+                if added:
+                    LOGGER.info("Savings: %s half-hours taken from the meter's own record", added)
+                    self._update(rescore=True)
+            self.meter_until = end
+            self.store.async_delay_save(self._to_dict, SAVE_DELAY)
+        finally:
+            self._filling = False
 
     def _reading(self, state: State) -> bool:
         """Put one reading into the slots; True when a slot changed."""
@@ -384,6 +456,7 @@ class SavingsTracker:
             "counters": {name: counter.to_dict() for name, counter in self.counters.items()},
             "facts_until": self.facts_until.isoformat() if self.facts_until else None,
             "last_result": self.last_result,
+            "meter_until": self.meter_until.isoformat() if self.meter_until else None,
         }
 
     # --- demand-response events -------------------------------------------------------

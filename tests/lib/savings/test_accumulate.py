@@ -59,3 +59,27 @@ def test_slots_survive_json_and_old_ones_are_forgotten() -> None:
         SlotAccumulator.from_dict({"slots": {"yesterday": 1.0}})
     with pytest.raises(ValueError, match="do not read"):
         SlotAccumulator.from_dict({"slots": [1.0]})
+
+
+def test_the_meters_record_fills_only_the_slots_the_readings_missed() -> None:
+    acc = SlotAccumulator()
+    acc.add(datetime(2026, 8, 3, 10, 0, tzinfo=JST), 100.0)
+    acc.add(datetime(2026, 8, 3, 10, 40, tzinfo=JST), 100.4)  # a gap: 10:00 and 10:30 stay out
+    acc.add(datetime(2026, 8, 3, 10, 50, tzinfo=JST), 100.5)  # 10:30 gets 0.1 from the readings
+    measured = {
+        datetime(2026, 8, 3, 9, 30, tzinfo=JST): 0.2,
+        datetime(2026, 8, 3, 10, 0, tzinfo=JST): 0.25,
+        datetime(2026, 8, 3, 10, 30, tzinfo=JST): 0.3,  # the readings' own slot is kept
+        datetime(2026, 8, 3, 11, 0, tzinfo=JST): 0.3,  # not yet read: the readings' to fill
+        datetime(2026, 8, 3, 8, 0, tzinfo=JST): -1.0,  # never negative
+    }
+    assert acc.fill(measured) == 2
+    assert acc.slots == {
+        datetime(2026, 8, 3, 9, 30, tzinfo=JST): 0.2,
+        datetime(2026, 8, 3, 10, 0, tzinfo=JST): 0.25,
+        datetime(2026, 8, 3, 10, 30, tzinfo=JST): pytest.approx(0.1),
+    }
+    with pytest.raises(ValueError, match="30-minute slot"):
+        acc.fill({datetime(2026, 8, 3, 9, 10, tzinfo=JST): 0.1})
+    with pytest.raises(ValueError, match="aware"):
+        acc.fill({datetime(2026, 8, 3, 9, 0): 0.1})  # noqa: DTZ001 - the naive time refused

@@ -61,6 +61,31 @@ class SlotAccumulator:
             slot += SLOT
         return changed
 
+    def fill(self, measured: Mapping[datetime, float]) -> int:
+        """Take slots measured elsewhere (the meter's own 30-minute record) where there are none.
+
+        A slot the readings already hold, even in part, is kept as it is; so is
+        any slot from the current one on, which the readings are still filling.
+        Returns how many slots were added.
+        """
+        current = None
+        if self.last_time is not None:
+            current = self.last_time.replace(
+                minute=self.last_time.minute // 30 * 30, second=0, microsecond=0
+            )
+        added = 0
+        for start, kwh in measured.items():
+            if start.tzinfo is None:
+                raise ValueError("slots need an aware start")
+            slot = start.astimezone(JST)
+            if slot.minute % 30 or slot.second or slot.microsecond:
+                raise ValueError(f"{slot.isoformat()} does not start a 30-minute slot")
+            if kwh < 0 or slot in self.slots or (current is not None and slot >= current):
+                continue
+            self.slots[slot] = kwh
+            added += 1
+        return added
+
     def forget_before(self, moment: datetime) -> None:
         """Drop slots older than `moment` (the baseline looks back 30 days at most)."""
         for slot in [slot for slot in self.slots if slot < moment]:

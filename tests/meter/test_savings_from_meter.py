@@ -1,0 +1,92 @@
+"""A savings entry counting a Denki meter's import takes the meter's own 30-minute record.
+
+A new household gets a baseline from its first DR event on, instead of after
+weeks of readings; a stop's missing half-hours are filled the next hour. The
+meter is the simulator with 45 days of records, behind the pty dongle, on
+Home Assistant's frozen clock.
+"""
+
+from datetime import timedelta
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+
+from custom_components.denki.const import (
+    CONF_ENERGY_ENTITY,
+    CONF_KIND,
+    CONF_YEN_PER_KWH,
+    DOMAIN,
+    SIGNAL_DR_RESULT,
+    EntryKind,
+)
+from custom_components.denki.lib.dr import DrEvent, Interval
+from custom_components.denki.lib.savings import JST
+
+from .conftest import Home
+
+IMPORTED = "sensor.smart_meter_energy_imported"
+
+
+async def test_a_new_savings_entry_takes_35_days_from_the_meter_and_scores_its_first_event(
+    hass: HomeAssistant, home: Home, meter_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    history = home.meter.history
+    assert history is not None
+    now = dt_util.utcnow().astimezone(JST)
+    freezer.move_to(now.replace(hour=20, minute=10, second=0, microsecond=0))
+    assert await hass.config_entries.async_setup(meter_entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(IMPORTED) is not None
+
+    savings = MockConfigEntry(
+        domain=DOMAIN,
+        title="Savings",
+        unique_id=EntryKind.SAVINGS,
+        data={CONF_KIND: EntryKind.SAVINGS, CONF_ENERGY_ENTITY: IMPORTED, CONF_YEN_PER_KWH: 31.0},
+    )
+    savings.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(savings.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    tracker = savings.runtime_data
+
+    # Every slot of the 35 days before the current one, each the meter's own count difference.
+    end = dt_util.utcnow().astimezone(JST).replace(minute=0)
+    assert tracker.meter_until == end
+    wanted = [end - timedelta(minutes=30) * i for i in range(1, 35 * 48 + 1)]
+    assert all(slot in tracker.slots.slots for slot in wanted)
+    scale = meter_entry.runtime_data.link.scale
+    assert scale is not None
+    wrong = []
+    for slot in wanted:
+        before, after = history.counts_at(slot), history.counts_at(slot + timedelta(minutes=30))
+        assert before is not None
+        assert after is not None
+        low, high = scale.kwh(before[0]), scale.kwh(after[0])
+        assert low is not None
+        assert high is not None
+        if abs(tracker.slots.slots[slot] - (high - low)) > 1e-6:
+            wrong.append(slot)
+    assert wrong == []
+
+    # The next hour asks the meter only for what is new: one day's record, not 35.
+    requests = home.meter.requests
+    freezer.tick(timedelta(hours=1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert tracker.meter_until == end + timedelta(hours=1)
+    assert 0 < home.meter.requests - requests <= 8
+
+    # An event of 17:00-19:00 today is scored against a baseline at once.
+    start = end.replace(hour=17)
+    event = DrEvent(
+        "first", "kanto-dr", (Interval(0, start, timedelta(hours=2), {"SIMPLE": (2,)}),), "mqtt"
+    )
+    async_dispatcher_send(hass, SIGNAL_DR_RESULT, "aggregator-entry", event, True)
+    await hass.async_block_till_done()
+    assert tracker.pending_events == {}
+    assert tracker.last_result is not None
+    assert tracker.last_result["saved_kwh"] is not None
+    assert tracker.last_result["missing_slots"] == []
