@@ -35,6 +35,7 @@ from .const import (
     CONF_AUTO_RESPONSE,
     CONF_BATTERIES,
     CONF_BATTERY_OPTION,
+    CONF_CA_FILE,
     CONF_CERT_FILE,
     CONF_CLIENT_ID,
     CONF_CLIENT_SECRET,
@@ -45,6 +46,7 @@ from .const import (
     CONF_HEATING_MIN,
     CONF_HOST,
     CONF_KEY_FILE,
+    CONF_KEY_PASSWORD,
     CONF_KIND,
     CONF_LIGHT_PERCENT,
     CONF_LIGHTS,
@@ -82,6 +84,7 @@ MQTT_CHECK_SECONDS = 15
 SECRETS = {
     PROTOCOL_OPENADR3: (CONF_CLIENT_ID, CONF_CLIENT_SECRET),
     PROTOCOL_MQTT: (CONF_USERNAME, CONF_PASSWORD),
+    PROTOCOL_OPENADR2B: (CONF_VEN_NAME, CONF_KEY_PASSWORD),
 }
 """The fields a re-authentication asks for again."""
 
@@ -98,7 +101,9 @@ def _schema(protocol: str) -> probatio.Schema:
                 probatio.Required(CONF_VEN_NAME): TextSelector(),
                 probatio.Optional(CONF_CERT_FILE): TextSelector(),
                 probatio.Optional(CONF_KEY_FILE): TextSelector(),
+                probatio.Optional(CONF_KEY_PASSWORD): _PASSWORD,
                 probatio.Optional(CONF_VTN_FINGERPRINT): TextSelector(),
+                probatio.Optional(CONF_CA_FILE): TextSelector(),
             }
         )
     if protocol == PROTOCOL_OPENADR3:
@@ -129,6 +134,16 @@ def _schema(protocol: str) -> probatio.Schema:
 
 
 def _secrets_schema(protocol: str) -> probatio.Schema:
+    if protocol == PROTOCOL_OPENADR2B:
+        # The VTN knows a 2.0b VEN by its name and, with signed messages, its certificate.
+        return probatio.Schema(
+            {
+                probatio.Required(CONF_VEN_NAME): TextSelector(),
+                probatio.Optional(CONF_CERT_FILE): TextSelector(),
+                probatio.Optional(CONF_KEY_FILE): TextSelector(),
+                probatio.Optional(CONF_KEY_PASSWORD): _PASSWORD,
+            }
+        )
     first, second = SECRETS[protocol]
     return probatio.Schema(
         {probatio.Required(first): TextSelector(), probatio.Required(second): _PASSWORD}
@@ -170,12 +185,15 @@ async def check_connection(hass: HomeAssistant, data: dict[str, Any]) -> dict[st
         url = urlparse(data[CONF_URL])
         if url.scheme not in ("http", "https") or not url.hostname:
             return {CONF_URL: "invalid_url"}
-        for key in (CONF_CERT_FILE, CONF_KEY_FILE):
+        for key in (CONF_CERT_FILE, CONF_KEY_FILE, CONF_CA_FILE):
             if data.get(key) and not await hass.async_add_executor_job(Path(data[key]).is_file):
                 return {key: "file_not_found"}
         ven = oadr20b_ven(data)
         try:
             await ven.start()  # registration: the VTN must accept this VEN
+        except OpenadrAuthError as err:
+            LOGGER.debug("The OpenADR 2.0b VTN refused the VEN: %s", err)
+            return {"base": "aggregator_invalid_auth"}
         except OpenadrError as err:
             LOGGER.debug("The OpenADR 2.0b VTN did not register the VEN: %s", err)
             return {"base": "cannot_connect"}
@@ -189,7 +207,7 @@ async def check_connection(hass: HomeAssistant, data: dict[str, Any]) -> dict[st
         try:
             await client.events(datetime.now(UTC), data.get(CONF_PROGRAM) or None)
         except OpenadrAuthError:
-            return {"base": "invalid_auth"}
+            return {"base": "aggregator_invalid_auth"}
         except OpenadrError as err:
             LOGGER.debug("The OpenADR 3 VTN did not answer: %s", err)
             return {"base": "cannot_connect"}
@@ -212,7 +230,7 @@ async def check_connection(hass: HomeAssistant, data: dict[str, Any]) -> dict[st
             pass
     except aiomqtt.MqttError as err:
         if is_auth_refusal(err):
-            return {"base": "invalid_auth"}
+            return {"base": "aggregator_invalid_auth"}
         LOGGER.debug("The aggregator's broker did not answer: %s", err)
         return {"base": "cannot_connect"}
     return {}
@@ -306,7 +324,7 @@ class AggregatorFlowMixin(ConfigFlow):
                 {
                     k: v
                     for k, v in (user_input or {}).items()
-                    if k not in (CONF_PASSWORD, CONF_CLIENT_SECRET)
+                    if k not in (CONF_PASSWORD, CONF_CLIENT_SECRET, CONF_KEY_PASSWORD)
                 },
             ),
             errors=errors,
@@ -349,7 +367,9 @@ class AggregatorFlowMixin(ConfigFlow):
                     entry, unique_id=unique_id(data), title=title(data), data=data
                 )
         suggested = {
-            k: v for k, v in entry.data.items() if k not in (CONF_PASSWORD, CONF_CLIENT_SECRET)
+            k: v
+            for k, v in entry.data.items()
+            if k not in (CONF_PASSWORD, CONF_CLIENT_SECRET, CONF_KEY_PASSWORD)
         }
         return self.async_show_form(
             step_id="reconfigure_aggregator",

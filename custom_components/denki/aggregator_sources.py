@@ -24,11 +24,13 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.ssl import get_default_context, get_default_no_verify_context
 
 from .const import (
+    CONF_CA_FILE,
     CONF_CERT_FILE,
     CONF_CLIENT_ID,
     CONF_CLIENT_SECRET,
     CONF_HOST,
     CONF_KEY_FILE,
+    CONF_KEY_PASSWORD,
     CONF_PASSWORD,
     CONF_PORT,
     CONF_PREFIX,
@@ -377,6 +379,8 @@ def oadr20b_ven(
         cert=data.get(CONF_CERT_FILE) or None,
         key=data.get(CONF_KEY_FILE) or None,
         vtn_fingerprint=data.get(CONF_VTN_FINGERPRINT) or None,
+        passphrase=data.get(CONF_KEY_PASSWORD) or None,
+        ca_file=data.get(CONF_CA_FILE) or None,
     )
 
 
@@ -417,6 +421,11 @@ class Oadr20bSource:
         )
         try:
             await self.ven.start()
+        except OpenadrAuthError as err:
+            # A VEN name or certificate the VTN refuses: retrying cannot help, the user can.
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="aggregator_auth_failed"
+            ) from err
         except OpenadrError as err:
             raise ConfigEntryNotReady(
                 translation_domain=DOMAIN,

@@ -11,6 +11,7 @@ from .appliances import diagnostics as appliances_diagnostics
 from .const import (
     CONF_CLIENT_ID,
     CONF_CLIENT_SECRET,
+    CONF_KEY_PASSWORD,
     CONF_KIND,
     CONF_NODE_ID,
     CONF_PASSWORD,
@@ -28,6 +29,7 @@ TO_REDACT = {
     CONF_NODE_ID,
     CONF_CLIENT_ID,
     CONF_CLIENT_SECRET,
+    CONF_KEY_PASSWORD,
     CONF_USERNAME,
     CONF_VEN,
 }

@@ -40,7 +40,7 @@ async def _start(hass: HomeAssistant, protocol: str) -> str:
     ("url", "secret", "error"),
     [
         ("ftp://vtn.example", "ven-secret", {"url": "invalid_url"}),
-        ("{base}", "wrong", {"base": "invalid_auth"}),
+        ("{base}", "wrong", {"base": "aggregator_invalid_auth"}),
         ("http://127.0.0.1:9", "ven-secret", {"base": "cannot_connect"}),
     ],
 )
@@ -105,7 +105,7 @@ async def test_reconfigure_is_tried_before_it_is_kept(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {**OA3, "url": base, "client_secret": "nope"}
     )
-    assert result["errors"] == {"base": "invalid_auth"}
+    assert result["errors"] == {"base": "aggregator_invalid_auth"}
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {**OA3, "url": base + "/", "program": "kanto-dr"}
     )

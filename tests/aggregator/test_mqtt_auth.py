@@ -58,7 +58,7 @@ async def test_a_refused_password_starts_reauth_and_the_right_one_connects(
     result = await hass.config_entries.flow.async_configure(
         flow["flow_id"], {"username": USER, "password": "still-wrong"}
     )
-    assert result["errors"] == {"base": "invalid_auth"}
+    assert result["errors"] == {"base": "aggregator_invalid_auth"}
     result = await hass.config_entries.flow.async_configure(
         flow["flow_id"], {"username": USER, "password": PASSWORD}
     )

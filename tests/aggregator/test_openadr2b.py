@@ -65,3 +65,53 @@ async def test_flow_events_opt_and_cancel(hass: HomeAssistant, vtn: Vtn) -> None
     await until(lambda: ("cancelled", "ev-1") in told)
     assert hub.store.get("ev-2").opt == "opt_out"
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_a_refused_ven_is_invalid_auth_in_the_flow_and_a_reauth_once_set_up(
+    hass: HomeAssistant, vtn: Vtn
+) -> None:
+    vtn.accept = False
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "aggregator"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "aggregator_openadr2b"}
+    )
+    form = {"url": vtn.url, "ven_name": "denki-home"}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], form)
+    assert result["errors"] == {"base": "aggregator_invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**form, "ca_file": "/nonexistent/ca.pem"}
+    )
+    assert result["errors"] == {"ca_file": "file_not_found"}
+    vtn.accept = True
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], form)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    (entry,) = hass.config_entries.async_entries(DOMAIN)
+    assert entry.state is ConfigEntryState.LOADED
+    await hass.config_entries.async_unload(entry.entry_id)
+
+    # The VTN no longer knows this VEN: not a retry loop, but a reauth asking for the name.
+    vtn.accept = False
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    (flow,) = hass.config_entries.flow.async_progress()
+    assert flow["context"]["source"] == "reauth"
+    result = await hass.config_entries.flow.async_configure(flow["flow_id"])
+    assert result["step_id"] == "reauth_aggregator"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"ven_name": "denki-home-2"}
+    )
+    assert result["errors"] == {"base": "aggregator_invalid_auth"}
+    vtn.accept = True
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"ven_name": "denki-home-2"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    await hass.async_block_till_done()
+    assert entry.data["ven_name"] == "denki-home-2"
+    assert entry.state is ConfigEntryState.LOADED
+    await hass.config_entries.async_unload(entry.entry_id)

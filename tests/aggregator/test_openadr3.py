@@ -147,7 +147,7 @@ async def test_wrong_secret_starts_reauth_and_new_secret_fixes_it(
     result = await hass.config_entries.flow.async_configure(
         flow["flow_id"], {"client_id": "ven-client", "client_secret": "still-wrong"}
     )
-    assert result["errors"] == {"base": "invalid_auth"}
+    assert result["errors"] == {"base": "aggregator_invalid_auth"}
     result = await hass.config_entries.flow.async_configure(
         flow["flow_id"], {"client_id": "ven-client", "client_secret": "ven-secret"}
     )
