@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
+import logging
 import math
 import time
 from typing import Any
@@ -84,6 +85,24 @@ class AppliancesHub:
     unexpected: int = 0
     intrusions: int = 0
     save: Callable[[], Awaitable[None]] | None = None
+    silent: set[str] = field(default_factory=set)
+    """Addresses of nodes that stopped answering (logged once each way, per node)."""
+
+    def node_silent(self, address: str) -> None:
+        """A poll of this node went unanswered: say so once, not once per object."""
+        if address not in self.silent:
+            self.silent.add(address)
+            LOGGER.warning(
+                "The ECHONET Lite node %s stopped answering; its entities are unavailable "
+                "until it answers again",
+                address,
+            )
+
+    def node_heard(self, address: str) -> None:
+        """This node answered: say so once if it had gone silent."""
+        if address in self.silent:
+            self.silent.discard(address)
+            LOGGER.info("The ECHONET Lite node %s answers again", address)
 
     def forget(self, key: str) -> None:
         """Stop polling a removed object and drop its node once none of its objects is left."""
@@ -111,6 +130,20 @@ def poll_seconds(entry: ConfigEntry) -> int:
     return int(entry.options.get(CONF_POLL_SECONDS, DEFAULT_POLL_SECONDS))
 
 
+class _NodeLogsOnly(logging.Filter):
+    """Drops the coordinators' own failure and recovery lines: the hub says those per node."""
+
+    QUIET = frozenset({"Error fetching %s data: %s", "Fetching %s data recovered"})
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg not in self.QUIET
+
+
+POLL_LOGGER = LOGGER.getChild("poll")
+"""The object coordinators' logger: their debug lines, not a line per object of a silent node."""
+POLL_LOGGER.addFilter(_NodeLogsOnly())
+
+
 class ObjectCoordinator(DataUpdateCoordinator[dict[int, bytes]]):
     """Polls one device object; its data is the EDT of each property read, by EPC."""
 
@@ -125,7 +158,7 @@ class ObjectCoordinator(DataUpdateCoordinator[dict[int, bytes]]):
         self.key = object_key(node.identity, info.eoj)
         super().__init__(
             hass,
-            LOGGER,
+            POLL_LOGGER,
             config_entry=entry,
             name=f"{DOMAIN} {node.address} {info.eoj}",
             update_interval=timedelta(seconds=poll_seconds(entry)),
@@ -208,12 +241,14 @@ class ObjectCoordinator(DataUpdateCoordinator[dict[int, bytes]]):
         self.datagrams += result.datagrams
         if result.timed_out:
             self._silent_for_long()
+            self.hub.node_silent(self.node.address)
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="node_silent",
                 translation_placeholders={"address": self.node.address},
             )
         self.heard()
+        self.hub.node_heard(self.node.address)
         self.missing = result.missing
         if self.data is not None:
             self._watch_settings(
