@@ -592,6 +592,11 @@ class AggregatorHub:
         for listener in tuple(self._listeners):
             listener()
 
+    @callback
+    def source_changed(self) -> None:
+        """The protocol's link came or went: the entities show it now."""
+        self._update()
+
     # --- what the entities show -----------------------------------------------------
 
     def current(self) -> DrEvent | None:

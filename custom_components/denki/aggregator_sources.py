@@ -298,6 +298,7 @@ class MqttSource:
             client_id=f"denki-{data[CONF_VEN]}",
             on_auth_error=self._on_auth_error,
             on_refused=self._on_refused,
+            on_connection=self._on_connection,
             username=data.get(CONF_USERNAME) or None,
             password=data.get(CONF_PASSWORD) or None,
             tls_context=tls,
@@ -322,6 +323,12 @@ class MqttSource:
     def _on_refused(self, event_id: str, reason: str) -> None:
         if self._hub is not None:
             self._hub.refuse(event_id, reason)
+
+    @callback
+    def _on_connection(self, connected: bool) -> None:
+        """The broker came or went: the link sensor says so at once."""
+        if self._hub is not None:
+            self._hub.source_changed()
 
     @callback
     def _on_message(self, message: DownMessage) -> None:

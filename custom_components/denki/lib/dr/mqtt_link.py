@@ -77,6 +77,7 @@ class MqttLink:
         client_id: str,
         on_auth_error: Callable[[], None] | None = None,
         on_refused: Callable[[str, str], None] | None = None,
+        on_connection: Callable[[bool], None] | None = None,
         username: str | None = None,
         password: str | None = None,
         tls_context: ssl.SSLContext | None = None,
@@ -92,6 +93,7 @@ class MqttLink:
         self._on_message = on_message
         self._on_auth_error = on_auth_error
         self._on_refused = on_refused
+        self._on_connection = on_connection
         # An ack names the outbox by the short id reports carry (or, as before, the whole id).
         self._outbox_ids = {outbox.outbox_id, short_outbox(outbox.outbox_id)}
         self._opts: list[bytes] = []
@@ -131,7 +133,10 @@ class MqttLink:
             try:
                 await self._session()
             except aiomqtt.MqttError as err:
-                self.connected.clear()
+                if self.connected.is_set():
+                    self.connected.clear()
+                    if self._on_connection is not None:
+                        self._on_connection(False)
                 if is_auth_refusal(err):
                     _LOGGER.warning(
                         "The aggregator's broker %s:%s refused the username or password",
@@ -171,9 +176,11 @@ class MqttLink:
             await client.subscribe(self.topics.events, qos=1)
             await client.subscribe(self.topics.acks, qos=1)
             if self._outage_logged:
-                _LOGGER.warning("The aggregator's broker is back; sending what queued up")
+                _LOGGER.info("The aggregator's broker is back; sending what queued up")
                 self._outage_logged = False
             self.connected.set()
+            if self._on_connection is not None:
+                self._on_connection(True)
             sender = asyncio.create_task(self._send_loop(client))
             try:
                 async for message in client.messages:
