@@ -21,6 +21,7 @@ from .lib.broute.errors import (
     DongleError,
     DongleTimeoutError,
     MeterNotFoundError,
+    SessionLostError,
 )
 from .lib.broute.link import LiveReading, MeterLink
 from .lib.broute.meter_values import MeterValueError
@@ -60,6 +61,8 @@ def meter_error(err: Exception) -> UpdateFailed | ConfigEntryAuthFailed:
         key = "meter_not_found"
     elif isinstance(err, DongleTimeoutError):
         key = "meter_timeout"
+    elif isinstance(err, SessionLostError):
+        key = "meter_session_lost"
     return UpdateFailed(translation_domain=DOMAIN, translation_key=key)
 
 
