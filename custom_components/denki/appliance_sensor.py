@@ -59,11 +59,11 @@ class ApplianceSensor(ApplianceEntity, SensorEntity):
             return None
         decoded = self.decoded(self._epc)
         if decoded is None:  # the EDT does not fit the class data: show it as it came
-            return None if self.device_class else edt.hex().upper()
+            return self._as_bytes(edt.hex().upper())
         if decoded.special is not None:
             return None
         if not decoded.known:
-            return decoded.hex
+            return self._as_bytes(decoded.hex)
         value: object = decoded.value
         if self._planned.field is not None:
             value = self._field(value)
@@ -80,6 +80,17 @@ class ApplianceSensor(ApplianceEntity, SensorEntity):
         if isinstance(value, time):
             return value.isoformat()
         return str(value)[:MAX_STATE_LENGTH]
+
+    def _as_bytes(self, text: str) -> str | None:
+        """Bytes shown as hex, only where a text state is allowed, and never past 255 characters.
+
+        A sensor with a device class, a unit or a state class is a number to Home
+        Assistant: hex there would be refused (or read as the wrong number), so it
+        is unknown until the device sends something that decodes.
+        """
+        if self.device_class or self.native_unit_of_measurement or self.state_class:
+            return None
+        return text[:MAX_STATE_LENGTH]
 
     def _field(self, value: object) -> object:
         """The number at the planned field of a decoded struct (None where it has none)."""
