@@ -17,7 +17,9 @@ delays, PANA itself, and the registers other than those named below.
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
+import fcntl
 import os
+import sys
 import termios
 import tty
 
@@ -241,6 +243,20 @@ class DongleModel:
         address = self.meter.address
         return [f"EVENT 29 {address}{side}\r\n".encode(), f"EVENT 25 {address}{side}\r\n".encode()]
 
+    def expire_session(self) -> list[bytes]:
+        """The events of a PANA session that expires and is not renewed.
+
+        The session's lifetime ends and the dongle re-authenticates by itself
+        (EVENT 29), but the meter does not take it (EVENT 24): the session is
+        gone, and datagrams go nowhere until a driver joins again (SKJOIN).
+        A runner writes the two chunks with as long a pause between them as
+        the re-authentication should take.
+        """
+        self.joined = False
+        side = self._side()
+        address = self.meter.address
+        return [f"EVENT 29 {address}{side}\r\n".encode(), f"EVENT 24 {address}{side}\r\n".encode()]
+
     def transmit_limit(self) -> list[bytes]:
         """The events of the radio's transmit-time limit being reached, then lifted."""
         side = self._side()
@@ -382,6 +398,24 @@ class PtyDongle:
             return
         self._out += data
         self._flush()
+
+    def unread(self) -> int:
+        """How many bytes written to the driver it has not read yet.
+
+        Those still held here (the pseudo-terminal was full) and those in the
+        terminal's input queue; a test that floods the driver (`write` of raw
+        bytes, garbage included) waits for 0 before writing more.
+        """
+        if self.unplugged:
+            return 0
+        queued = fcntl.ioctl(self._slave, termios.FIONREAD, b"\0\0\0\0")
+        return len(self._out) + int.from_bytes(queued, sys.byteorder)
+
+    async def drained(self, within: float = 10.0) -> None:
+        """Wait until the driver has read everything written (`unread()` is 0)."""
+        async with asyncio.timeout(within):
+            while self.unread():  # noqa: ASYNC110 - the terminal signals nothing to await
+                await asyncio.sleep(0.001)
 
     def _flush(self) -> None:
         if self.unplugged or self._loop is None:
