@@ -64,6 +64,7 @@ import time
 from momonga import Momonga
 from momonga.momonga_echonet_enum import EchonetPropertyCode
 
+from bench.result import Row, emit
 from custom_components.denki.const import BACKFILL_DAYS
 from custom_components.denki.lib.broute.cli import _history as cli_history
 from custom_components.denki.lib.broute.history import hour_ends, read_boundaries
@@ -250,6 +251,7 @@ async def main(radio_delay: float) -> None:
     )
     print("|---|---|---|---|---|---|---|---|")
     disagreements: list[str] = []
+    headline: list[Row] = []
     for dialect in DIALECTS:
         rows: list[tuple[str, str, int]] = [(f"{n}", "cli", n) for n in DAYS]
         rows.append((f"{MINUTES} min at 1 min (0xEE)", "minutes", MINUTES))
@@ -267,6 +269,12 @@ async def main(radio_delay: float) -> None:
                 f" | {peer.describe()} | {peer.seconds:.2f} s"
                 f" | {peer.total / ours.total:.2f}x, {peer.seconds / ours.seconds:.2f}x |"
             )
+            if dialect == DIALECTS[0] and days == max(DAYS) and workload == "cli":
+                what = f"{days} days of 30-minute history, {dialect}"
+                headline += [
+                    Row(f"{what}: meter round trips", "momonga", ours.total, peer.total, "trips"),
+                    Row(f"{what}: wall time", "momonga", ours.seconds, peer.seconds, "s"),
+                ]
     print()
     if disagreements:
         print(f"The clients read different counts: {', '.join(disagreements)}")
@@ -291,6 +299,12 @@ async def main(radio_delay: float) -> None:
                 f"| {days} | {dialect} | {read} | {run.describe()} | {target(days, ', +1 clock', run.fixed)}"
                 f" | {run.seconds:.2f} s | {len(run.values)} of {24 * days} |"
             )
+    emit(
+        "bench_broute_backfill",
+        headline,
+        radio_delay=radio_delay,
+        counts_agree=not disagreements,
+    )
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ import time
 
 from momonga import Momonga
 
+from bench.result import Row, emit
 from custom_components.denki.lib.broute.link import MeterLink
 from custom_components.denki.lib.broute.session import SCAN_DURATIONS, PanInfo
 from simulators.smart_meter import SimulatedMeter
@@ -124,6 +125,7 @@ async def main(radio_delay: float, time_scale: float) -> None:
         " | momonga / Denki restart | no pacing / Denki restart |"
     )
     print("|---|---|---|---|---|---|---|")
+    rows: list[Row] = []
     for dialect in DIALECTS:
         restart = await denki(dialect, radio_delay, time_scale, cached=True)
         first = await denki(dialect, radio_delay, time_scale, cached=False)
@@ -133,6 +135,17 @@ async def main(radio_delay: float, time_scale: float) -> None:
             f"| {dialect} | {restart:.2f} s | {first:.2f} s | {paced:.2f} s | {unpaced:.2f} s"
             f" | {paced / restart:.1f}x | {unpaced / restart:.1f}x |"
         )
+        rows += [
+            Row(
+                f"port open -> first power, {dialect}, after a restart",
+                "momonga",
+                restart,
+                paced,
+                "s",
+            ),
+            Row(f"port open -> first power, {dialect}, first start", "momonga", first, paced, "s"),
+        ]
+    emit("bench_broute_first_reading", rows, radio_delay=radio_delay, time_scale=time_scale)
 
 
 if __name__ == "__main__":

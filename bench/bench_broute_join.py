@@ -21,6 +21,7 @@ import time
 
 from momonga.momonga_session_manager import MomongaSessionManager
 
+from bench.result import Row, emit
 from custom_components.denki.lib.broute.dongle import SkDongle
 from custom_components.denki.lib.broute.session import BRouteSession, PanInfo
 from simulators.wisun_dongle import DongleModel, MeterRadio, PtyDongle
@@ -75,6 +76,7 @@ async def main(rounds: int) -> None:
     print(
         f"{'dialect':8} {'denki first start':>18} {'denki cached PAN':>17} {'momonga':>10} {'momonga/denki':>14}"
     )
+    rows: list[Row] = []
     for dialect in ("bp35a1", "bp35c"):
         first = statistics.median([await denki_once(dialect, cached=False) for _ in range(rounds)])
         cached = statistics.median([await denki_once(dialect, cached=True) for _ in range(rounds)])
@@ -83,6 +85,9 @@ async def main(rounds: int) -> None:
             f"{dialect:8} {first * 1000:15.1f} ms {cached * 1000:14.1f} ms {peer * 1000:7.1f} ms"
             f" {peer / first:13.1f}x"
         )
+        metric = f"port open -> PANA session, {dialect}, first start (no radio time)"
+        rows.append(Row(metric, "momonga", first * 1000, peer * 1000, "ms"))
+    emit("bench_broute_join", rows, rounds=rounds)
 
 
 if __name__ == "__main__":

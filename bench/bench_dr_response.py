@@ -46,6 +46,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_test_home_assistant
 
+from bench.result import Row, emit
 from custom_components.denki import appliances
 from custom_components.denki.const import (
     CONF_BATTERIES,
@@ -327,6 +328,34 @@ def main() -> None:
         f"sequential / Denki (medians): {sequential / denki:.2f}"
         f" (below 1: Denki's whole path, broker and store write included,"
         f" takes {denki / sequential:.1f}x the four bare calls)"
+    )
+    calls = "4 sequential service calls"
+    emit(
+        "bench_dr_response",
+        [
+            Row(
+                "DR event -> 4 appliances curtailed, median",
+                calls,
+                denki * 1000,
+                sequential * 1000,
+                "ms",
+            ),
+            Row(
+                "DR event -> 4 appliances curtailed, max",
+                f"target {TARGET:g} s",
+                max(results.denki) * 1000,
+                TARGET * 1000,
+                "ms",
+            ),
+            Row(
+                "cancel -> 4 appliances put back, median",
+                "-",
+                statistics.median(results.restore) * 1000,
+                None,
+                "ms",
+            ),
+        ],
+        runs=args.runs,
     )
 
 

@@ -29,6 +29,7 @@ from pychonet.echonetapiclient import ECHONETAPIClient, EchonetMaxOpcError
 from pychonet.lib.const import GET
 from pychonet.lib.udpserver import UDPServer
 
+from bench.result import Row, emit
 from custom_components.denki.lib.echonet import EOJ, EchonetClient, EchonetTransport
 from custom_components.denki.lib.echonet.poller import AdaptivePoller
 from simulators.echonet_devices import air_conditioner, home_node
@@ -207,9 +208,26 @@ async def main() -> None:
         f"plus idle CPU measured over {IDLE} s between cycles):\n\n"
         "| home | Denki | pychonet | ratio |\n| --- | --- | --- | --- |\n"
     )
+    rows: list[Row] = []
     for label, ours, peer in runs:
         mine, theirs = _per_hour(ours), _per_hour(peer)
         sys_write(f"| {label} | {mine:.2f} s | {theirs:.2f} s | {theirs / mine:.1f} |\n")
+        rows.append(
+            Row(f"poll cycle, {label}", "pychonet", ours.wall * 1000, peer.wall * 1000, "ms")
+        )
+        if label == "50 devices":
+            rows.append(Row(f"CPU per hour of polling, {label}", "pychonet", mine, theirs, "s"))
+        if "per Get" in label:
+            rows.append(
+                Row(
+                    f"datagrams/device/cycle, {label}",
+                    "pychonet",
+                    ours.datagrams,
+                    peer.datagrams,
+                    "",
+                )
+            )
+    emit("bench_echonet_poll", rows)
 
 
 if __name__ == "__main__":
