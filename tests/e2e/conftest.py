@@ -1,6 +1,6 @@
 """One scripts/develop for every end-to-end test: a real Home Assistant and the simulated home.
 
-It starts once per test session (about a minute) on free ports, with a
+It starts once for the e2e tests (about a minute) on free ports, with a
 Japanese demo user, and is stopped with Ctrl+C (SIGINT to its process group)
 as a person would stop it. The harness blocks sockets in tests; the tests
 that talk to it ask for pytest-socket's `socket_enabled`.
@@ -25,9 +25,13 @@ STARTUP_TIMEOUT = 600
 BANNER_END = "Press Ctrl+C to stop."
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def develop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevelopHome]:
-    """Run scripts/develop until it prints its banner; stop it after the session."""
+    """Run scripts/develop until it prints its banner; stop it after the last e2e test.
+
+    Package scope, not session: the home's ECHONET Lite nodes and multicast
+    must be gone before the tests after these run.
+    """
     folder = tmp_path_factory.mktemp("develop")
     # Free ports are found with a socket, which the harness has blocked by now.
     pytest_socket.enable_socket()

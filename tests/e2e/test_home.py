@@ -191,9 +191,14 @@ async def test_energy_dashboard_and_savings_card_for_a_japanese_and_an_english_u
         page, errors = await logged_in(
             chromium, develop, "/energy", develop.username, develop.password
         )
-        await page.locator("hui-energy-distribution-card .circle-container.solar").wait_for()
-        await page.locator("hui-energy-distribution-card .circle-container.grid").wait_for()
-        await page.screenshot(path=ARTIFACTS / "e2e-energy-ja.png", full_page=True)
+        try:
+            # The first visit loads the energy panel's code and asks the recorder: give it time.
+            for node in ("solar", "grid"):
+                await page.locator(
+                    f"hui-energy-distribution-card .circle-container.{node}"
+                ).wait_for(timeout=120_000)
+        finally:
+            await page.screenshot(path=ARTIFACTS / "e2e-energy-ja.png", full_page=True)
         await page.goto(f"{develop.base}/denki-home")
         text = await deep_text(page, "denki-savings-card", "節電")
         assert "Savings" not in text
