@@ -68,11 +68,14 @@ async def browser() -> AsyncIterator[Browser]:
             await chromium.close()
 
 
-async def logged_in(
-    chromium: Browser, home: DevelopHome, path: str, user: str, password: str
+async def logged_in(  # noqa: PLR0917 - who logs in where, in which language
+    chromium: Browser, home: DevelopHome, path: str, user: str, password: str, locale: str = "ja-JP"
 ) -> tuple[Page, list[str]]:
-    """A page opened at `path` after logging in on Home Assistant's login page; its errors."""
-    context = await chromium.new_context(viewport={"width": 1400, "height": 1000})
+    """A page opened at `path` after logging in on Home Assistant's login page; its errors.
+
+    The browser speaks `locale`, as a household's own browser would.
+    """
+    context = await chromium.new_context(viewport={"width": 1400, "height": 1000}, locale=locale)
     page = await context.new_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -86,16 +89,21 @@ async def logged_in(
 
 
 async def deep_text(
-    page: Page, selector: str, expect: str | re.Pattern[str], seconds: float = 30
+    page: Page, selector: str, expect: str | re.Pattern[str], seconds: float = 60
 ) -> str:
-    """The text under `selector` once it holds `expect`."""
+    """The text under `selector` once it holds `expect` (what it held, if it never does)."""
+    seen = [""]
 
     async def check() -> str | None:
         text: str = await page.evaluate(DEEP_TEXT, selector)
+        seen[0] = text
         found = expect.search(text) if isinstance(expect, re.Pattern) else expect in text
         return text if found else None
 
-    return str(await until(check, seconds, f"{selector} showing {expect!r}", interval=0.5))
+    try:
+        return str(await until(check, seconds, f"{selector} showing {expect!r}", interval=0.5))
+    except AssertionError as err:
+        raise AssertionError(f"{err}; it showed {seen[0][:300]!r}") from None
 
 
 def appliances() -> dict[str, int]:
@@ -206,11 +214,13 @@ async def test_energy_dashboard_and_savings_card_for_a_japanese_and_an_english_u
         assert not [e for e in errors if "denki" in e.lower()], errors
 
         page, errors = await logged_in(
-            chromium, develop, "/denki-home", "reader", "reader-e2e-2026"
+            chromium, develop, "/denki-home", "reader", "reader-e2e-2026", "en-US"
         )
-        text = await deep_text(page, "denki-savings-card", "Savings")
+        try:
+            text = await deep_text(page, "denki-savings-card", "Savings")
+        finally:
+            await page.screenshot(path=ARTIFACTS / "e2e-denki-en.png", full_page=True)
         assert "節電" not in text
-        await page.screenshot(path=ARTIFACTS / "e2e-denki-en.png", full_page=True)
         assert not [e for e in errors if "denki" in e.lower()], errors
 
 
