@@ -338,6 +338,16 @@ def _meter_entry(home: dict[str, Any]) -> MockConfigEntry:
     )
 
 
+def home_objects(hub: Any) -> list[Any]:
+    """The coordinators of the home's own devices (bench.lag_home's 127.0.13.x).
+
+    Discovery is multicast, and a fresh-clone CI run found one more node
+    (192.0.2.2, a controller object, of unexplained origin): it is not waited
+    for, and not counted as one of the home's.
+    """
+    return [c for c in hub.coordinators.values() if c.node.address.startswith("127.0.13.")]
+
+
 async def _set_up(
     hass: HomeAssistant, lan: Lan, broker_port: int, devices: int, home: dict[str, Any]
 ) -> Any:
@@ -348,9 +358,7 @@ async def _set_up(
     hub = entry.runtime_data
 
     def ours() -> list[Any]:
-        # Only the home's own devices (bench.lag_home's 127.0.13.x): multicast on loopback can also reach another
-        # program's ECHONET Lite node on this machine, which the bench does not wait for.
-        return [c for c in hub.coordinators.values() if c.node.address.startswith("127.0.13.")]
+        return home_objects(hub)
 
     await until(lambda: len(ours()) >= devices)
     try:
@@ -399,7 +407,9 @@ async def measure(minutes: float, devices: int = 50) -> Results:
                     entry, aggregator = await _set_up(hass, lan, broker_port, devices, home)
                     results.setup_seconds = time.perf_counter() - started
                     await _run(hass, broker_port, aggregator, results)
-                    results.objects_polled = len(entry.runtime_data.coordinators)
+                    results.objects_polled = sum(
+                        1 for c in home_objects(entry.runtime_data) if c.data
+                    )
                 finally:
                     for loaded in hass.config_entries.async_entries():
                         await hass.config_entries.async_unload(loaded.entry_id)
