@@ -49,7 +49,7 @@ from .lib.broute.history import BoundaryCounts, hour_ends, read_boundaries
 from .lib.broute.link import MeterLink
 from .lib.broute.meter_values import MeterValueError
 from .lib.echonet import EchonetError
-from .lib.savings.slots import JST, SLOT
+from .lib.savings.slots import SLOT, floor_slot
 
 STORAGE_VERSION = 1
 SETTLE = timedelta(minutes=15)
@@ -166,8 +166,7 @@ class MeterBackfill:
         meter = await self.link.ensure()
         scale = self.link.scale or await meter.read_scale()
         today = (await meter.clock()).date()
-        first = start.astimezone(JST)
-        first = first.replace(minute=first.minute // 30 * 30, second=0, microsecond=0)
+        first = floor_slot(start)
         boundaries = []
         while first <= end:
             boundaries.append(first)

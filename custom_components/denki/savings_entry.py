@@ -58,7 +58,7 @@ from .lib.savings.accumulate import SlotAccumulator
 from .lib.savings.challenges import Challenge, ChallengeProgress, make_challenge, progress, week_of
 from .lib.savings.day_facts import day_facts
 from .lib.savings.scoring import Card, EventOutcome, Ledger, Score
-from .lib.savings.slots import SLOT, midnight, slots_between
+from .lib.savings.slots import SLOT, floor_slot, midnight, slots_between
 from .meter_statistics import MeterBackfill
 
 PLATFORMS = (Platform.SENSOR, Platform.EVENT)
@@ -300,8 +300,7 @@ class SavingsTracker:
             backfill = self._meter_backfill()
             if backfill is None:
                 return
-            now = dt_util.utcnow().astimezone(JST)
-            end = now.replace(minute=now.minute // 30 * 30, second=0, microsecond=0)
+            end = floor_slot(dt_util.utcnow())
             start = self.meter_until or end - KEEP
             missing = [slot for slot in slots_between(start, end) if slot not in self.slots.slots]
             if missing:
@@ -466,8 +465,8 @@ class SavingsTracker:
         """An aggregator's event ended: settle it once its slots are in."""
         if event.event_id in self.ledger.events or self.dr_source not in (None, source):
             return
-        start = _floor_slot(event.start)
-        end = _floor_slot(event.end)
+        start = floor_slot(event.start)
+        end = floor_slot(event.end)
         if end < event.end:
             end += SLOT  # a slot the event only began is scored whole
         # The ERAB baseline is per day: an event past midnight (Japan) is scored to midnight.
@@ -576,12 +575,6 @@ def _kwh(state: State | None) -> float | None:
         )
     except ValueError, TypeError, KeyError, AttributeError:
         return None
-
-
-def _floor_slot(moment: datetime) -> datetime:
-    """The start of the 30-minute slot (Japan time) that holds `moment`."""
-    local = moment.astimezone(JST)
-    return local.replace(minute=local.minute // 30 * 30, second=0, microsecond=0)
 
 
 async def async_setup_savings(hass: HomeAssistant, entry: SavingsConfigEntry) -> None:

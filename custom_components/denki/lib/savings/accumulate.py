@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from .slots import JST, SLOT
+from .slots import JST, SLOT, floor_slot
 
 MAX_SPREAD = timedelta(minutes=30)
 """The longest interval between two readings whose energy is spread over slots."""
@@ -51,7 +51,7 @@ class SlotAccumulator:
     def _spread(self, start: datetime, end: datetime, kwh: float) -> list[datetime]:
         span = (end - start).total_seconds()
         changed: list[datetime] = []
-        slot = start.replace(minute=start.minute // 30 * 30, second=0, microsecond=0)
+        slot = floor_slot(start)
         while slot < end:
             part_start = max(slot, start)
             part_end = min(slot + SLOT, end)
@@ -68,11 +68,7 @@ class SlotAccumulator:
         any slot from the current one on, which the readings are still filling.
         Returns how many slots were added.
         """
-        current = None
-        if self.last_time is not None:
-            current = self.last_time.replace(
-                minute=self.last_time.minute // 30 * 30, second=0, microsecond=0
-            )
+        current = None if self.last_time is None else floor_slot(self.last_time)
         added = 0
         for start, kwh in measured.items():
             if start.tzinfo is None:

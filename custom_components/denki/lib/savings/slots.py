@@ -24,6 +24,12 @@ type MeterSeries = Mapping[datetime, float]
 """Energy per slot, in kWh, keyed by the slot's start. Slots may be missing."""
 
 
+def floor_slot(moment: datetime) -> datetime:
+    """The start, in Asia/Tokyo, of the 30-minute slot that holds the aware `moment`."""
+    local = moment.astimezone(JST)
+    return local.replace(minute=local.minute // 30 * 30, second=0, microsecond=0)
+
+
 def to_slot_start(moment: datetime, what: str = "timestamp") -> datetime:
     """Return `moment` in Asia/Tokyo, checking that it starts a slot.
 
