@@ -86,6 +86,7 @@ def savings_diagnostics(tracker: SavingsTracker) -> dict[str, Any]:
         "energy_entity": tracker.energy_entity,
         "slots": {
             "count": len(slots),
+            "partial": sorted(slot.isoformat() for slot in tracker.slots.partial),
             "first": slots[0].isoformat() if slots else None,
             "last": slots[-1].isoformat() if slots else None,
             "last_reading": tracker.slots.last_time.isoformat()

@@ -143,6 +143,7 @@ class SavingsTracker:
         self.meter_until: datetime | None = None
         """Slots before this were asked of the meter's own record (a Denki meter's import)."""
         self._filling = False
+        self._fill_again = False
 
     @property
     def fact_entities(self) -> dict[str, str]:
@@ -281,7 +282,10 @@ class SavingsTracker:
     @callback
     def _schedule_fill(self) -> None:
         """Ask the meter for the slots the readings missed, unless that is already under way."""
-        if self._filling or self._meter_backfill() is None:
+        if self._filling:
+            self._fill_again = True  # asked while one runs: go again once it is done
+            return
+        if self._meter_backfill() is None:
             return
         self._filling = True
         self.entry.async_create_background_task(
@@ -302,7 +306,9 @@ class SavingsTracker:
                 return
             end = floor_slot(dt_util.utcnow())
             start = self.meter_until or end - KEEP
-            missing = [slot for slot in slots_between(start, end) if slot not in self.slots.slots]
+            missing = [
+                slot for slot in slots_between(start, end) if slot not in self.slots.complete
+            ]
             if missing:
                 try:
                     measured = await backfill.async_half_hours(missing[0], end)
@@ -313,10 +319,16 @@ class SavingsTracker:
                 if added:
                     LOGGER.info("Savings: %s half-hours taken from the meter's own record", added)
                     self._update(rescore=True)
+                    if self.pending_events:  # an event may have waited for these slots
+                        self._cancel_settle()
+                        self._settle()
             self.meter_until = end
             self.store.async_delay_save(self._to_dict, SAVE_DELAY)
         finally:
             self._filling = False
+            if self._fill_again:
+                self._fill_again = False
+                self._schedule_fill()
 
     def _reading(self, state: State) -> bool:
         """Put one reading into the slots; True when a slot changed."""
@@ -389,12 +401,12 @@ class SavingsTracker:
         week = week_of(today)
         if self.challenge is not None and self.challenge.week < week:
             self.ledger.record_challenge(
-                progress(self.challenge, self.slots.slots, self._calendar).outcome()
+                progress(self.challenge, self.slots.complete, self._calendar).outcome()
             )
             self.challenge = None
         if self.challenge is None:
             self.challenge = make_challenge(
-                self.slots.slots, week, list(self.ledger.challenges.values()), self._calendar
+                self.slots.complete, week, list(self.ledger.challenges.values()), self._calendar
             )
         self.slots.forget_before(datetime.combine(today, datetime.min.time(), JST) - KEEP)
         self.store.async_delay_save(self._to_dict, SAVE_DELAY)
@@ -414,7 +426,7 @@ class SavingsTracker:
         before = self.progress
         self.progress = (
             progress(
-                self.challenge, self.slots.slots, self._calendar, today=self.today + timedelta(1)
+                self.challenge, self.slots.complete, self._calendar, today=self.today + timedelta(1)
             )
             if self.challenge is not None
             else None
@@ -500,8 +512,9 @@ class SavingsTracker:
                 waits.append(end + SETTLE_AFTER - now)
                 continue
             outcome = self._outcome(event_id, start, end, bool(item["participated"]), now)
-            if outcome is None:  # slots missing: look again, and settle when giving up
+            if outcome is None:  # slots missing: ask the meter's record, look again, give up
                 waits.append(min(timedelta(minutes=30), end + GIVE_UP_AFTER - now))
+                self._schedule_fill()
                 continue
             self.ledger.record_event(outcome)
             del self.pending_events[event_id]
@@ -525,7 +538,7 @@ class SavingsTracker:
         }
         try:
             result = compute_savings(
-                self.slots.slots, start, end, dr_days=dr_days, is_holiday=self._calendar
+                self.slots.complete, start, end, dr_days=dr_days, is_holiday=self._calendar
             )
         except BaselineError as err:
             LOGGER.info("No baseline for event %s, so no kWh to credit: %s", event_id, err)

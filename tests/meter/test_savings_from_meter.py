@@ -90,3 +90,72 @@ async def test_a_new_savings_entry_takes_35_days_from_the_meter_and_scores_its_f
     assert tracker.last_result is not None
     assert tracker.last_result["saved_kwh"] is not None
     assert tracker.last_result["missing_slots"] == []
+
+
+async def test_the_half_hour_a_start_cut_in_two_is_scored_from_the_meters_record_within_a_minute(
+    hass: HomeAssistant, home: Home, meter_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """Home Assistant starts at 17:12: its readings hold only 18 of the 30 minutes of 17:00.
+
+    An event ending at 17:30 must not be credited with the 12 minutes nobody
+    read: the half hour is partial until the meter's own count replaces it,
+    which is asked for as soon as the event's last slot closes.
+    """
+    history = home.meter.history
+    assert history is not None
+    now = dt_util.utcnow().astimezone(JST)
+    freezer.move_to(now.replace(hour=17, minute=12, second=0, microsecond=0))
+    assert await hass.config_entries.async_setup(meter_entry.entry_id)
+    savings = MockConfigEntry(
+        domain=DOMAIN,
+        title="Savings",
+        unique_id=EntryKind.SAVINGS,
+        data={CONF_KIND: EntryKind.SAVINGS, CONF_ENERGY_ENTITY: IMPORTED, CONF_YEN_PER_KWH: 31.0},
+    )
+    savings.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(savings.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    tracker = savings.runtime_data
+    slot = dt_util.utcnow().astimezone(JST).replace(minute=0)
+    end = slot + timedelta(minutes=30)
+
+    async def poll() -> None:
+        freezer.tick(timedelta(seconds=15))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+
+    while dt_util.utcnow() < end - timedelta(seconds=15):
+        await poll()
+    assert slot in tracker.slots.partial
+    assert slot not in tracker.slots.complete
+    read_part = tracker.slots.slots[slot]
+
+    event = DrEvent(
+        "cut",
+        "kanto-dr",
+        (Interval(0, slot + timedelta(minutes=5), timedelta(minutes=25), {"SIMPLE": (2,)}),),
+        "mqtt",
+    )
+    async_dispatcher_send(hass, SIGNAL_DR_RESULT, "aggregator-entry", event, True)
+    await hass.async_block_till_done()
+    assert "cut" in tracker.pending_events
+    while "cut" in tracker.pending_events and dt_util.utcnow() < end + timedelta(minutes=1):
+        await poll()
+    settled_after = dt_util.utcnow() - end
+    assert tracker.pending_events == {}, "not scored within a minute of the end"
+    assert settled_after <= timedelta(seconds=30)
+
+    scale = meter_entry.runtime_data.link.scale
+    assert scale is not None
+    before, after = history.counts_at(slot), history.counts_at(end)
+    assert before is not None
+    assert after is not None
+    low, high = scale.kwh(before[0]), scale.kwh(after[0])
+    assert low is not None
+    assert high is not None
+    assert slot not in tracker.slots.partial
+    assert tracker.slots.slots[slot] == round(high - low, 6)
+    assert read_part < high - low  # the 12 unread minutes are in the meter's count
+    assert tracker.last_result is not None
+    assert tracker.last_result["missing_slots"] == []
+    assert tracker.last_result["slots"][0]["actual"] == round(high - low, 3)

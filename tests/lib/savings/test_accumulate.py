@@ -83,3 +83,36 @@ def test_the_meters_record_fills_only_the_slots_the_readings_missed() -> None:
         acc.fill({datetime(2026, 8, 3, 9, 10, tzinfo=JST): 0.1})
     with pytest.raises(ValueError, match="aware"):
         acc.fill({datetime(2026, 8, 3, 9, 0): 0.1})  # noqa: DTZ001 - the naive time refused
+
+
+def test_a_slot_the_readings_cover_in_part_is_partial_until_the_meters_record_replaces_it() -> None:
+    acc = SlotAccumulator()
+    acc.add(at(17, 12), 100.0)  # Home Assistant started at 17:12: 17:00 lacks 12 minutes
+    acc.add(at(17, 20), 100.1)
+    acc.add(at(17, 40), 100.3)
+    acc.add(at(18, 50), 101.0)  # 70 minutes of silence: 17:30 lacks its last 20 minutes
+    acc.add(at(19, 0), 101.1)  # counting restarts at 18:50: 18:30 lacks 20 minutes
+    acc.add(at(19, 5), 0.2)  # a new counter: 19:00 lacks what came between 19:00 and 19:05
+    acc.add(at(19, 10), 0.3)
+    assert acc.partial == {at(17, 0), at(17, 30), at(18, 30), at(19, 0)}
+    assert set(acc.slots) == {at(17, 0), at(17, 30), at(18, 30), at(19, 0)}
+    assert acc.complete == {}
+
+    restored = SlotAccumulator.from_dict(json.loads(json.dumps(acc.to_dict())))
+    assert restored.partial == acc.partial
+    measured = {at(17, 0): 0.35, at(17, 30): 0.4, at(18, 0): 0.5, at(18, 30): 0.45, at(19, 0): 9.0}
+    assert restored.fill(measured) == 4  # 19:00 is the current slot: the readings' to finish
+    assert restored.complete == {at(17, 0): 0.35, at(17, 30): 0.4, at(18, 0): 0.5, at(18, 30): 0.45}
+    assert restored.partial == {at(19, 0)}
+    restored.forget_before(at(20, 0))
+    assert restored.partial == set()
+
+
+def test_a_first_reading_on_the_half_hour_leaves_no_partial_slot() -> None:
+    acc = SlotAccumulator()
+    acc.add(at(17, 0), 100.0)
+    acc.add(at(17, 30), 100.5)
+    assert acc.partial == set()
+    assert acc.complete == {at(17, 0): pytest.approx(0.5)}
+    with pytest.raises(ValueError, match="do not read"):
+        SlotAccumulator.from_dict({"slots": {}, "partial": "17:00"})

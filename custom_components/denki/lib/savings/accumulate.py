@@ -9,6 +9,12 @@ not guessed into slots, the slots it covers stay missing, and the baseline
 and the challenges say so instead of counting them as zero. A total that
 drops is a counter reset (a new meter, a wrap): counting starts again from
 the new reading.
+
+A slot the readings cover only in part (the first reading, or the first after
+a gap or a reset, came after its start; or the last before a gap came before
+its end) holds less than was used in it. It is kept, but marked partial:
+`complete` leaves it out, so it is scored as missing rather than as a saving,
+and the meter's own 30-minute record (`fill`) replaces it.
 """
 
 from collections.abc import Mapping
@@ -29,6 +35,13 @@ class SlotAccumulator:
     """kWh per slot start; a slot is here once some reading put energy or zero into it."""
     last_time: datetime | None = None
     last_total: float | None = None
+    partial: set[datetime] = field(default_factory=set)
+    """Slots the readings cover only in part: not `complete` until `fill` replaces them."""
+
+    @property
+    def complete(self) -> dict[datetime, float]:
+        """The energy of each slot the readings or the meter's record cover whole (kWh)."""
+        return {slot: kwh for slot, kwh in self.slots.items() if slot not in self.partial}
 
     def add(self, when: datetime, total_kwh: float) -> list[datetime]:
         """Take one reading of the counter; return the slots it changed.
@@ -42,10 +55,19 @@ class SlotAccumulator:
             return []
         previous_time, previous_total = self.last_time, self.last_total
         self.last_time, self.last_total = when, total_kwh
-        if previous_time is None or previous_total is None or total_kwh < previous_total:
+        if (
+            previous_time is None
+            or previous_total is None
+            or total_kwh < previous_total
+            or when - previous_time > MAX_SPREAD  # a gap: the slots it covers stay missing
+        ):
+            # Counting starts again at this reading: what came before it in its
+            # slot, and after the last reading in that one's, was not counted.
+            if previous_time is not None and floor_slot(previous_time) in self.slots:
+                self.partial.add(floor_slot(previous_time))
+            if when != floor_slot(when):
+                self.partial.add(floor_slot(when))
             return []
-        if when - previous_time > MAX_SPREAD:
-            return []  # a gap: the slots it covers stay missing
         return self._spread(previous_time, when, total_kwh - previous_total)
 
     def _spread(self, start: datetime, end: datetime, kwh: float) -> list[datetime]:
@@ -64,9 +86,10 @@ class SlotAccumulator:
     def fill(self, measured: Mapping[datetime, float]) -> int:
         """Take slots measured elsewhere (the meter's own 30-minute record) where there are none.
 
-        A slot the readings already hold, even in part, is kept as it is; so is
-        any slot from the current one on, which the readings are still filling.
-        Returns how many slots were added.
+        A slot the readings already hold whole is kept as it is; one they hold
+        only in part is replaced. Any slot from the current one on, which the
+        readings are still filling, is left alone. Returns how many slots were
+        added or replaced.
         """
         current = None if self.last_time is None else floor_slot(self.last_time)
         added = 0
@@ -76,9 +99,11 @@ class SlotAccumulator:
             slot = start.astimezone(JST)
             if slot.minute % 30 or slot.second or slot.microsecond:
                 raise ValueError(f"{slot.isoformat()} does not start a 30-minute slot")
-            if kwh < 0 or slot in self.slots or (current is not None and slot >= current):
+            whole = slot in self.slots and slot not in self.partial
+            if kwh < 0 or whole or (current is not None and slot >= current):
                 continue
             self.slots[slot] = kwh
+            self.partial.discard(slot)
             added += 1
         return added
 
@@ -86,6 +111,7 @@ class SlotAccumulator:
         """Drop slots older than `moment` (the baseline looks back 30 days at most)."""
         for slot in [slot for slot in self.slots if slot < moment]:
             del self.slots[slot]
+        self.partial = {slot for slot in self.partial if slot >= moment}
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready form: slot starts as ISO 8601 in Japan, kWh rounded to the mWh."""
@@ -93,6 +119,7 @@ class SlotAccumulator:
             "slots": {slot.isoformat(): round(kwh, 6) for slot, kwh in sorted(self.slots.items())},
             "last_time": self.last_time.isoformat() if self.last_time else None,
             "last_total": self.last_total,
+            "partial": sorted(slot.isoformat() for slot in self.partial),
         }
 
     @classmethod
@@ -109,6 +136,10 @@ class SlotAccumulator:
             accumulator = cls(
                 {datetime.fromisoformat(k).astimezone(JST): float(v) for k, v in slots.items()}
             )
+            partial = data.get("partial") or []
+            accumulator.partial = {
+                datetime.fromisoformat(slot).astimezone(JST) for slot in _texts(partial)
+            }
             last_time = data.get("last_time")
             last_total = data.get("last_total")
             if isinstance(last_time, str) and isinstance(last_total, int | float):
@@ -117,3 +148,10 @@ class SlotAccumulator:
         except (TypeError, ValueError) as err:
             raise ValueError(f"stored slots do not read: {err}") from err
         return accumulator
+
+
+def _texts(value: object) -> list[str]:
+    """A stored list of strings, or TypeError."""
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise TypeError(f"not a list of texts: {value!r}")
+    return value
