@@ -1,5 +1,6 @@
 """The meter's own records: days, historical data 2 and 3, read through the simulators."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -110,3 +111,17 @@ def test_days_for_skips_what_no_meter_keeps() -> None:
     future = datetime(2026, 11, 22, 1, tzinfo=JST)
     yesterday = datetime(2026, 11, 20, 13, tzinfo=JST)
     assert days_for([ancient, future, yesterday, yesterday], today) == [1]
+
+
+async def test_two_readers_at_once_each_get_the_day_they_chose(
+    client: LowVoltageMeter, meter: SimulatedMeter
+) -> None:
+    """The back-fill and the savings read the record at the same time: Set, Get stay paired."""
+    assert meter.history is not None
+    days = [1, 7, 2, 30, 3, 12]
+    answers = await asyncio.gather(*(client.history_day(days_ago) for days_ago in days))
+    first_slots = [imports[0].timestamp.date() for imports, _ in answers]
+    assert first_slots == [NOW.astimezone(JST).date() - timedelta(days=d) for d in days]
+    # Every Get came straight after its own Set.
+    frames = meter.frames[-2 * len(days) :]
+    assert frames == [ESV.SETC, ESV.GET] * len(days)

@@ -5,6 +5,7 @@ the meter's object; a property the meter lacks (a "not possible" answer)
 comes back as missing, not as an error, since several are optional.
 """
 
+import asyncio
 from datetime import date, datetime
 import random
 
@@ -58,6 +59,10 @@ class LowVoltageMeter:
         self._tid = random.randrange(0x10000)  # noqa: S311 - uniqueness, not secrecy
         self.scale: EnergyScale | None = None
         self._get_map: frozenset[int] | None = None
+        # A record is read in two frames: a Set that chooses (the day, the
+        # moment), then the Get. Two readers (the statistics back-fill and the
+        # savings, say) must not choose between each other's two frames.
+        self._choosing = asyncio.Lock()
 
     def _next_tid(self) -> int:
         self._tid = (self._tid + 1) & 0xFFFF
@@ -137,8 +142,9 @@ class LowVoltageMeter:
         the meter's date (0x98), so that "days ago" is counted on the meter's
         calendar even across midnight.
         """
-        await self.set(0xE5, build_history_day(days_ago))
-        values = await self.get(0xE2, 0xE4, 0x98)
+        async with self._choosing:
+            await self.set(0xE5, build_history_day(days_ago))
+            values = await self.get(0xE2, 0xE4, 0x98)
         if 0xE2 not in values or 0x98 not in values:
             raise MeterValueError("the meter did not give its 30-minute history (0xE2)")
         today = _meter_date(values[0x98])
@@ -148,16 +154,18 @@ class LowVoltageMeter:
 
     async def history_2(self, newest: datetime, points: int = 12) -> list[TimedPair]:
         """Historical data 2 (0xED then 0xEC): up to 12 half-hourly pairs, newest first."""
-        await self.set(0xED, build_history_2(newest, points))
-        values = await self.get(0xEC)
+        async with self._choosing:
+            await self.set(0xED, build_history_2(newest, points))
+            values = await self.get(0xEC)
         if 0xEC not in values:
             raise MeterValueError("the meter did not give historical data 2 (0xEC)")
         return parse_history_2(values[0xEC])
 
     async def history_3(self, newest: datetime, points: int = 10) -> list[TimedPair]:
         """Historical data 3 (0xEF then 0xEE): up to 10 one-minute pairs, newest first."""
-        await self.set(0xEF, build_history_3(newest, points))
-        values = await self.get(0xEE)
+        async with self._choosing:
+            await self.set(0xEF, build_history_3(newest, points))
+            values = await self.get(0xEE)
         if 0xEE not in values:
             raise MeterValueError("the meter did not give historical data 3 (0xEE)")
         return parse_history_3(values[0xEE])
