@@ -258,12 +258,21 @@ class SimulatedHome:
             await self.broker.shutdown()
             self.broker = None
 
-    async def announce(self, start_in: float, minutes: float, level: int) -> str:
-        """A DR event: on the VTN (and pushed by its notifier), and over the MQTT profile."""
+    async def announce(
+        self, start_in: float, minutes: float, level: int, ends_at: datetime | None = None
+    ) -> str:
+        """A DR event: on the VTN (and pushed by its notifier), and over the MQTT profile.
+
+        It starts `start_in` seconds from now (to the second) and lasts `minutes`,
+        or until `ends_at` when that is given: an end on the half hour, say.
+        """
         self._events += 1
         event_id = f"sim-{self._events}"
         start = (datetime.now(UTC) + timedelta(seconds=start_in)).replace(microsecond=0)
-        duration = f"PT{int(minutes * 60)}S"
+        seconds = int(minutes * 60) if ends_at is None else int((ends_at - start).total_seconds())
+        if seconds <= 0:
+            raise ValueError(f"the event would end before it starts ({start.isoformat()})")
+        duration = f"PT{seconds}S"
         event = {
             "id": event_id,
             "programID": "kanto-dr",
@@ -328,11 +337,16 @@ class SimulatedHome:
 
         async def events(request: web.Request) -> web.Response:
             body = await request.json() if request.can_read_body else {}
-            event_id = await self.announce(
-                float(body.get("start_in", 60)),
-                float(body.get("minutes", 30)),
-                int(body.get("level", 2)),
-            )
+            ends_at = body.get("ends_at")
+            try:
+                event_id = await self.announce(
+                    float(body.get("start_in", 60)),
+                    float(body.get("minutes", 30)),
+                    int(body.get("level", 2)),
+                    datetime.fromisoformat(ends_at) if ends_at else None,
+                )
+            except (TypeError, ValueError) as err:
+                return web.json_response({"error": str(err)}, status=400)
             return web.json_response({"id": event_id}, status=201)
 
         async def cancel(request: web.Request) -> web.Response:

@@ -2,7 +2,7 @@
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -82,6 +82,27 @@ async def test_an_event_reaches_the_vtn_and_the_mqtt_profile_and_is_cancelled(
         assert (await client.events(datetime.now(UTC))).events == []
         async with session.delete(f"{endpoints.control_url}/events/nope") as response:
             assert response.status == 404
+
+
+async def test_an_event_can_be_made_to_end_on_a_given_moment(home: SimulatedHome) -> None:
+    """An end on the half hour, as the end-to-end test's savings check needs."""
+    endpoints = home.endpoints
+    assert endpoints is not None
+    ends_at = (datetime.now(UTC) + timedelta(minutes=45)).replace(microsecond=0)
+    async with aiohttp.ClientSession() as session:
+        body = {"start_in": 90.7, "ends_at": ends_at.isoformat(), "level": 2}
+        async with session.post(f"{endpoints.control_url}/events", json=body) as response:
+            assert response.status == 201
+        client = Openadr3Client(
+            session, endpoints.vtn_url, endpoints.client_id, endpoints.client_secret
+        )
+        (event,) = (await client.events(datetime.now(UTC))).events
+        assert event.end == ends_at
+        assert event.start.microsecond == 0
+        late = {"start_in": 60, "ends_at": datetime.now(UTC).isoformat()}
+        async with session.post(f"{endpoints.control_url}/events", json=late) as response:
+            assert response.status == 400
+            assert "before it starts" in (await response.json())["error"]
 
 
 async def test_faults_on_command(home: SimulatedHome) -> None:
