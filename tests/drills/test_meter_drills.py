@@ -7,7 +7,8 @@ meter's own counts, over the fault and the hours around it.
 """
 
 import asyncio
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 import logging
 
 from freezegun.api import TickingDateTimeFactory
@@ -19,8 +20,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.denki.const import METER_POLL_SECONDS
 from tests.meter.conftest import Home
 
-from .conftest import DrillLog, Figure, advance, one_window, watch
-from .meter_life import HOUR, LIVE, MeterLife, hour_of, hourly_slots
+from .conftest import Availability, DrillLog, Figure, advance, one_window, watch
+from .meter_life import HOUR, LIVE, MeterLife, SlotCheck, hour_of, hourly_slots
 
 MINUTE = timedelta(minutes=1)
 POLL = timedelta(seconds=METER_POLL_SECONDS)
@@ -37,6 +38,59 @@ async def _start(
     return MeterLife.starting_now(hass, entry, clock)
 
 
+@dataclass
+class Verdict:
+    """What a meter drill measured once the fault was over and the hours settled."""
+
+    check: SlotCheck
+    started: list[str]
+    recovered: list[str]
+    windows: dict[str, list[tuple[datetime, datetime | None]]]
+
+    @property
+    def outage(self) -> float:
+        """Seconds the first live entity was unavailable."""
+        since, until = self.windows[LIVE[0]][0]
+        return ((until or since) - since).total_seconds()
+
+    @property
+    def logs(self) -> str:
+        """The log-line part of the drill's figure."""
+        return f"log lines {len(self.started)} start / {len(self.recovered)} recover"
+
+    @property
+    def slots(self) -> str:
+        """The statistics part of the drill's figure."""
+        return f"statistics {self.check.equal}/{self.check.total} slots equal the meter's history"
+
+    def assert_whole(self, drill_log: DrillLog, fault: datetime, mended: datetime) -> None:
+        """No crash, one unavailable window over the fault, every slot the meter's, one line each way."""
+        assert drill_log.crashes() == []
+        assert all(one_window(w, fault, mended) for w in self.windows.values()), self.windows
+        assert self.check.whole, self.check
+        drill_log.check_once_each_way(self.started, self.recovered)
+
+
+async def _verdict(  # noqa: PLR0917 - what every meter drill has at hand
+    recorder: Recorder,
+    hass: HomeAssistant,
+    home: Home,
+    start: datetime,
+    drill_log: DrillLog,
+    seen: Availability,
+) -> Verdict:
+    """The statistics of the 6 hours before the drill's hour and the hour itself, the log, the windows."""
+    assert home.meter.history is not None
+    return Verdict(
+        await hourly_slots(
+            recorder, hass, home.meter.history, start - timedelta(hours=6), start + HOUR
+        ),
+        drill_log.lines("fault", "recover", logging.WARNING),
+        drill_log.lines("recover", None, logging.INFO),
+        {entity_id: seen.windows(entity_id) for entity_id in LIVE},
+    )
+
+
 async def test_dongle_unplugged_for_five_minutes(  # noqa: PLR0917 - fixtures
     recorder_mock: Recorder,
     hass: HomeAssistant,
@@ -49,8 +103,6 @@ async def test_dongle_unplugged_for_five_minutes(  # noqa: PLR0917 - fixtures
     """Unplugged at 55 past, plugged back in on the hour: the hour's energy is the meter's."""
     life = await _start(hass, meter_entry, clock)
     start = hour_of(dt_util.utcnow())
-    history = home.meter.history
-    assert history is not None
     seen = watch(hass, LIVE)
     await life.live_until(start + timedelta(minutes=55))  # the back-fill ran at 20 past
     backfill = meter_entry.runtime_data.backfill
@@ -72,24 +124,13 @@ async def test_dongle_unplugged_for_five_minutes(  # noqa: PLR0917 - fixtures
     await life.settle()
     await life.live_until(start + timedelta(hours=2, minutes=20))  # both hours settle
 
-    check = await hourly_slots(
-        recorder_mock, hass, history, start - timedelta(hours=6), start + HOUR
-    )
-    started = drill_log.lines("fault", "recover", logging.WARNING)
-    recovered = drill_log.lines("recover", None, logging.INFO)
-    windows = {entity_id: seen.windows(entity_id) for entity_id in LIVE}
-    since, until = windows[LIVE[0]][0]
-    outage = ((until or since) - since).total_seconds()
+    verdict = await _verdict(recorder_mock, hass, home, start, drill_log, seen)
     figure(
-        f"DRILL dongle-unplugged-5min: unavailable {outage:.0f} s, log lines "
-        f"{len(started)} start / {len(recovered)} recover, "
+        f"DRILL dongle-unplugged-5min: unavailable {verdict.outage:.0f} s, {verdict.logs}, "
         f"{meter_entry.runtime_data.backfill.status.hours_written - written} hourly rows "
-        f"back-filled, statistics {check.equal}/{check.total} slots equal the meter's history"
+        f"back-filled, {verdict.slots}"
     )
-    assert drill_log.crashes() == []
-    assert all(one_window(w, unplugged, replugged) for w in windows.values()), windows
-    assert check.whole, check
-    drill_log.check_once_each_way(started, recovered)
+    verdict.assert_whole(drill_log, unplugged, replugged)
 
 
 async def test_pana_session_expired(  # noqa: PLR0917 - fixtures
@@ -104,8 +145,6 @@ async def test_pana_session_expired(  # noqa: PLR0917 - fixtures
     """The session expires just before the hour and is not renewed: one poll lost, one rejoin."""
     life = await _start(hass, meter_entry, clock)
     start = hour_of(dt_util.utcnow())
-    history = home.meter.history
-    assert history is not None
     link = meter_entry.runtime_data.link
     seen = watch(hass, LIVE)
     await life.live_until(start + timedelta(minutes=59, seconds=45))
@@ -127,23 +166,12 @@ async def test_pana_session_expired(  # noqa: PLR0917 - fixtures
     assert link.joins == joins + 1
     await life.live_until(start + timedelta(hours=2, minutes=20))
 
-    check = await hourly_slots(
-        recorder_mock, hass, history, start - timedelta(hours=6), start + HOUR
-    )
-    started = drill_log.lines("fault", "recover", logging.WARNING)
-    recovered = drill_log.lines("recover", None, logging.INFO)
-    windows = {entity_id: seen.windows(entity_id) for entity_id in LIVE}
-    since, until = windows[LIVE[0]][0]
-    outage = ((until or since) - since).total_seconds()
+    verdict = await _verdict(recorder_mock, hass, home, start, drill_log, seen)
     figure(
-        f"DRILL pana-session-expired: unavailable {outage:.0f} s (one poll), rejoins "
-        f"{link.joins - joins}, log lines {len(started)} start / {len(recovered)} recover, "
-        f"statistics {check.equal}/{check.total} slots equal the meter's history"
+        f"DRILL pana-session-expired: unavailable {verdict.outage:.0f} s (one poll), rejoins "
+        f"{link.joins - joins}, {verdict.logs}, {verdict.slots}"
     )
-    assert drill_log.crashes() == []
-    assert all(one_window(w, expired, renewed) for w in windows.values()), windows
-    assert check.whole, check
-    drill_log.check_once_each_way(started, recovered)
+    verdict.assert_whole(drill_log, expired, renewed)
 
 
 async def test_meter_radio_silent_for_thirty_minutes(  # noqa: PLR0917 - fixtures
@@ -158,8 +186,6 @@ async def test_meter_radio_silent_for_thirty_minutes(  # noqa: PLR0917 - fixture
     """The meter answers nothing from 45 past to 15 past: both hours are back-filled."""
     life = await _start(hass, meter_entry, clock)
     start = hour_of(dt_util.utcnow())
-    history = home.meter.history
-    assert history is not None
     runtime = meter_entry.runtime_data
     runtime.link.request_timeout = 0.2  # the radio's 20 s, shortened: every poll waits it out
     seen = watch(hass, LIVE)
@@ -178,25 +204,14 @@ async def test_meter_radio_silent_for_thirty_minutes(  # noqa: PLR0917 - fixture
     await life.settle()
     await life.live_until(start + timedelta(hours=2, minutes=20))
 
-    check = await hourly_slots(
-        recorder_mock, hass, history, start - timedelta(hours=6), start + HOUR
-    )
-    started = drill_log.lines("fault", "recover", logging.WARNING)
-    recovered = drill_log.lines("recover", None, logging.INFO)
-    windows = {entity_id: seen.windows(entity_id) for entity_id in LIVE}
-    since, until = windows[LIVE[0]][0]
-    outage = ((until or since) - since).total_seconds()
+    verdict = await _verdict(recorder_mock, hass, home, start, drill_log, seen)
     rewritten = runtime.backfill.status.hours_written - written
     figure(
-        f"DRILL meter-silent-30min: unavailable {outage:.0f} s, log lines {len(started)} start / "
-        f"{len(recovered)} recover, {rewritten} hourly rows back-filled, statistics "
-        f"{check.equal}/{check.total} slots equal the meter's history"
+        f"DRILL meter-silent-30min: unavailable {verdict.outage:.0f} s, {verdict.logs}, "
+        f"{rewritten} hourly rows back-filled, {verdict.slots}"
     )
-    assert drill_log.crashes() == []
-    assert all(one_window(w, silenced, spoke) for w in windows.values()), windows
-    assert check.whole, check
+    verdict.assert_whole(drill_log, silenced, spoke)
     assert rewritten > 0  # the recorder's rows of the silent hours were not the meter's
-    drill_log.check_once_each_way(started, recovered)
 
 
 async def test_home_assistant_stopped_for_six_hours(  # noqa: PLR0917 - fixtures
