@@ -9,12 +9,20 @@ groups the hours by the meter's day and asks for each day once.
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
-from .meter import LowVoltageMeter
 from .meter_values import HISTORY_DAYS, JST, TimedCount
 
 type Progress = Callable[[int, int], None]
 """Called with (days read, days to read) after each day."""
+
+
+class DayHistory(Protocol):
+    """A meter that gives the half-hourly counts of one of its days: low- or high-voltage."""
+
+    async def history_day(self, days_ago: int) -> tuple[list[TimedCount], list[TimedCount]]:
+        """The 48 import and export counts of the day `days_ago` (export may be empty)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +48,7 @@ def days_for(boundaries: Iterable[datetime], meter_today: date) -> list[int]:
 
 
 async def read_boundaries(
-    meter: LowVoltageMeter,
+    meter: DayHistory,
     boundaries: Iterable[datetime],
     meter_today: date,
     progress: Progress | None = None,
