@@ -13,4 +13,4 @@ async def test_user_step_shows_menu(hass: HomeAssistant) -> None:
 
     assert result["type"] is FlowResultType.MENU
     assert result["step_id"] == "user"
-    assert result["menu_options"] == ["meter", "appliances", "aggregator", "savings"]
+    assert result["menu_options"] == ["meter", "meter_hv", "appliances", "aggregator", "savings"]

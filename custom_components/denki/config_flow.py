@@ -3,6 +3,7 @@
 import asyncio
 from collections.abc import Mapping
 import ipaddress
+import os
 from pathlib import Path
 import secrets
 from typing import Any
@@ -12,6 +13,7 @@ from homeassistant.config_entries import (
     SOURCE_REAUTH,
     SOURCE_RECONFIGURE,
     ConfigEntry,
+    ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
     OptionsFlow,
@@ -33,12 +35,15 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
+from homeassistant.helpers.service_info.usb import UsbServiceInfo
 from homeassistant.helpers.typing import DiscoveryInfoType
 from homeassistant.util.unit_conversion import EnergyConverter
 import probatio
+import serial
 import serial.tools.list_ports
+import serial_asyncio_fast
 
-from . import appliances
+from . import appliances, meter_hv
 from .aggregator_flow import AggregatorFlowMixin, AggregatorOptionsFlow, is_aggregator
 from .appliances import class_name, discover_once, poll_seconds, settable_classes
 from .const import (
@@ -47,6 +52,7 @@ from .const import (
     CONF_DR_SOURCE,
     CONF_ENERGY_ENTITY,
     CONF_EXPORT_ENTITY,
+    CONF_HOST,
     CONF_HOSTS,
     CONF_INTERFACE,
     CONF_KIND,
@@ -67,6 +73,7 @@ from .const import (
     EntryKind,
 )
 from .discovery import async_enabled_ipv4
+from .lib.broute.dongle import BAUDRATE, DongleInfo, SkDongle
 from .lib.broute.errors import (
     AuthenticationError,
     DongleDisconnectedError,
@@ -74,12 +81,15 @@ from .lib.broute.errors import (
     InvalidCredentialsError,
     MeterNotFoundError,
 )
+from .lib.broute.hv_meter import NotAHighVoltageMeterError
 from .lib.broute.link import MeterLink
 from .lib.broute.meter_values import MeterValueError
 from .lib.broute.session import validate_credentials
+from .lib.broute.sk_messages import Dialect
 from .lib.echonet import EchonetError, TransportError
 from .lib.echonet.classes import CLASSES
 from .lib.echonet.nodes import NodeInfo
+from .meter_hv import is_high_voltage
 
 BY_ID = Path("/dev/serial/by-id")
 
@@ -97,6 +107,66 @@ def list_serial_ports() -> list[SelectOptionDict]:
         )
         for port in serial.tools.list_ports.comports()
     ]
+
+
+DONGLE_FAMILIES = {
+    Dialect.BP35A1: "ROHM BP35A1 / Tessera RL7023 Stick-D/IPS",
+    Dialect.BP35C: "ROHM BP35C0 / BP35C2 / Tessera RL7023 Stick-D/DSS / Ratoc RS-WSUHA",
+}
+"""The dongles each SK dialect stands for: what a probe can tell of a dongle."""
+PROBE_SECONDS = 3.0
+"""How long a discovered USB serial port has to answer like a Wi-SUN dongle (SKVER, SKINFO)."""
+CLOSE_SECONDS = 2.0
+
+
+def serial_by_id(device: str) -> str:
+    """The /dev/serial/by-id link to `device`, or `device` itself (as usb.get_serial_by_id).
+
+    Home Assistant's `usb` package imports its own requirements (aiousbwatcher,
+    serialx) when imported; this is the same look-up without them.
+    """
+    real = os.path.realpath(device)
+    if BY_ID.is_dir():
+        for link in sorted(BY_ID.iterdir()):
+            if link.is_symlink() and os.path.realpath(link) == real:
+                return str(link)
+    return device
+
+
+def same_port(first: str, second: str) -> bool:
+    """Whether two paths name the same serial port (a by-id link and its /dev/tty…)."""
+    return first == second or os.path.realpath(first) == os.path.realpath(second)
+
+
+async def probe_dongle(port: str, within: float = PROBE_SECONDS) -> DongleInfo | None:
+    """What the device on `port` says it is, if it answers like an SK-command-set dongle.
+
+    Only the driver's read-only queries are sent (SKVER, SKINFO, ROPT). None
+    when the port cannot be opened or the device does not answer them in
+    `within` seconds. The port is closed again before this returns.
+    """
+    try:
+        reader, writer = await serial_asyncio_fast.open_serial_connection(
+            url=port, baudrate=BAUDRATE
+        )
+    except (OSError, serial.SerialException) as err:
+        LOGGER.debug("Cannot open %s to probe it: %s", port, err)
+        return None
+    dongle = SkDongle(reader, writer)
+    dongle.start()
+    try:
+        async with asyncio.timeout(within):
+            return await dongle.detect()
+    except (DongleError, TimeoutError) as err:
+        LOGGER.debug("%s does not answer like a Wi-SUN dongle: %s", port, err or "no answer")
+        return None
+    finally:
+        await dongle.close()
+        try:
+            async with asyncio.timeout(CLOSE_SECONDS):
+                await writer.wait_closed()
+        except (TimeoutError, OSError, serial.SerialException) as err:  # pragma: no cover
+            LOGGER.debug("%s did not close cleanly: %s", port, err or "timeout")
 
 
 class DenkiConfigFlow(AggregatorFlowMixin, ConfigFlow, domain=DOMAIN):
@@ -120,10 +190,14 @@ class DenkiConfigFlow(AggregatorFlowMixin, ConfigFlow, domain=DOMAIN):
         self._appliances_input: dict[str, Any] = {}
         self._found: list[NodeInfo] = []
         self._discovered: dict[str, str] = {}
+        self._usb_placeholders: dict[str, str] = {}
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show the menu of entry kinds."""
-        return self.async_show_menu(step_id="user", menu_options=[kind.value for kind in EntryKind])
+        options = [kind.value for kind in EntryKind]
+        # A high-voltage meter is a meter entry too, added by its IP address rather than a dongle.
+        options.insert(options.index(EntryKind.METER) + 1, "meter_hv")
+        return self.async_show_menu(step_id="user", menu_options=options)
 
     # --- smart meter ---------------------------------------------------------------------
 
@@ -203,6 +277,8 @@ class DenkiConfigFlow(AggregatorFlowMixin, ConfigFlow, domain=DOMAIN):
             return await self.async_step_reconfigure_aggregator()
         if entry.data.get(CONF_KIND) != EntryKind.METER:
             return self.async_abort(reason="reconfigure_not_supported")
+        if is_high_voltage(entry):
+            return await self.async_step_reconfigure_meter_hv()
         errors = self._take_join_error()
         if user_input is not None and not errors:
             errors = self._check_credentials(user_input)
@@ -310,6 +386,143 @@ class DenkiConfigFlow(AggregatorFlowMixin, ConfigFlow, domain=DOMAIN):
         finally:
             await link.close()
         return str(link.identification), link.pan.as_dict() if link.pan else None
+
+    # --- smart meter: a dongle plugged in (USB discovery) ----------------------------------
+
+    async def async_step_usb(self, discovery_info: UsbServiceInfo) -> ConfigFlowResult:
+        """A serial port with a known dongle's USB ID appeared: make sure it is a dongle.
+
+        The manifest's IDs are those of generic USB-UART chips, so before
+        anything is shown the port is asked what it is, with read-only SK
+        queries; anything that does not answer like a Wi-SUN dongle ends the
+        flow unseen. A port a meter entry already uses is never opened.
+        """
+        device = await self.hass.async_add_executor_job(serial_by_id, discovery_info.device)
+        serial_number = discovery_info.serial_number or device
+        await self.async_set_unique_id(f"{discovery_info.vid}:{discovery_info.pid}_{serial_number}")
+        self._abort_if_unique_id_configured()
+        ports = [
+            entry.data[CONF_DEVICE]
+            for entry in self._async_current_entries(include_ignore=False)
+            if entry.data.get(CONF_KIND) == EntryKind.METER and CONF_DEVICE in entry.data
+        ]
+        for port in ports:
+            if await self.hass.async_add_executor_job(same_port, port, discovery_info.device):
+                return self.async_abort(reason="already_configured")
+        info = await probe_dongle(device, PROBE_SECONDS)
+        if info is None:
+            return self.async_abort(reason="not_wisun_dongle")
+        self._meter_input = {CONF_DEVICE: device}
+        self._usb_placeholders = {
+            "name": DONGLE_FAMILIES[info.dialect],
+            "firmware": info.version or "?",
+            "device": device,
+        }
+        self.context["title_placeholders"] = {"name": f"Wi-SUN ({DONGLE_FAMILIES[info.dialect]})"}
+        return await self.async_step_usb_confirm()
+
+    async def async_step_usb_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Say which dongle was found; its B-route ID and password are asked next."""
+        if user_input is not None:
+            return await self.async_step_meter()
+        return self.async_show_form(
+            step_id="usb_confirm", description_placeholders=self._usb_placeholders
+        )
+
+    # --- high-voltage smart meter on the LAN ----------------------------------------------
+
+    async def async_step_meter_hv(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the meter's IP address and this computer's interface; check it is one."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data, errors = await self._check_hv_meter(user_input)
+            if data is not None:
+                self._abort_if_unique_id_configured(updates=data)
+                return self.async_create_entry(
+                    title=f"High-voltage meter ({data[CONF_HOST]})", data=data
+                )
+        return self.async_show_form(
+            step_id="meter_hv",
+            data_schema=self.add_suggested_values_to_schema(
+                await self._hv_meter_schema(), user_input or {}
+            ),
+            errors=errors,
+        )
+
+    async def async_step_reconfigure_meter_hv(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the meter's IP address (or the interface); it must be the same meter."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data, errors = await self._check_hv_meter(user_input)
+            if data is not None:
+                self._abort_if_unique_id_mismatch(reason="wrong_meter")
+                return self.async_update_reload_and_abort(entry, data=data)
+        suggested = user_input or {
+            CONF_HOST: entry.data[CONF_HOST],
+            CONF_INTERFACE: entry.data[CONF_INTERFACE],
+        }
+        return self.async_show_form(
+            step_id="reconfigure_meter_hv",
+            data_schema=self.add_suggested_values_to_schema(
+                await self._hv_meter_schema(), suggested
+            ),
+            errors=errors,
+        )
+
+    async def _hv_meter_schema(self) -> probatio.Schema:
+        return probatio.Schema(
+            {
+                probatio.Required(CONF_HOST): TextSelector(),
+                probatio.Required(CONF_INTERFACE): SelectSelector(
+                    SelectSelectorConfig(
+                        options=await _interface_addresses(self.hass),
+                        custom_value=True,
+                        mode=SelectSelectorMode.DROPDOWN,
+                    )
+                ),
+            }
+        )
+
+    async def _check_hv_meter(
+        self, user_input: dict[str, Any]
+    ) -> tuple[dict[str, Any] | None, dict[str, str]]:
+        """The entry's data if the host answers as a high-voltage meter (unique id set), else errors."""
+        interface = str(user_input[CONF_INTERFACE]).strip()
+        hosts, errors = _parse_hosts(interface, str(user_input[CONF_HOST]))
+        if CONF_HOSTS in errors or (not errors and len(hosts) != 1):
+            errors = {CONF_HOST: "invalid_host"}
+        if errors:
+            return None, errors
+        running = None
+        if self.source == SOURCE_RECONFIGURE:
+            # The loaded entry holds the port: ask through its client rather than fail to bind.
+            entry = self._get_reconfigure_entry()
+            if entry.state is ConfigEntryState.LOADED and entry.data[CONF_INTERFACE] == interface:
+                running = entry.runtime_data.client
+        try:
+            identity, _ = await meter_hv.async_identify(
+                interface, meter_hv.LISTEN_PORT, hosts[0], running
+            )
+        except TransportError:
+            return None, {CONF_INTERFACE: "cannot_bind"}
+        except NotAHighVoltageMeterError:
+            return None, {CONF_HOST: "not_a_high_voltage_meter"}
+        except EchonetError, MeterValueError:
+            return None, {CONF_HOST: "no_answer"}
+        await self.async_set_unique_id(identity)
+        return {
+            CONF_KIND: EntryKind.METER,
+            CONF_HOST: hosts[0],
+            CONF_INTERFACE: interface,
+            CONF_PORT: meter_hv.LISTEN_PORT,
+        }, {}
 
     # --- kinds still to come ---------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from .const import (
     EntryKind,
 )
 from .coordinator import MeterConfigEntry
+from .meter_hv import HvMeterRuntimeData, is_high_voltage
 from .savings_entry import SavingsTracker
 
 TO_REDACT = {
@@ -54,6 +55,11 @@ async def async_get_config_entry_diagnostics(
             # The unique ID and title hold the client or VEN ID: the household's name there.
             "entry": async_redact_data(entry.as_dict(), TO_REDACT | {"unique_id", "title"}),
             **aggregator_diagnostics(entry.runtime_data),  # type: ignore[arg-type]
+        }
+    if is_high_voltage(entry):
+        return {
+            "entry": async_redact_data(entry.as_dict(), TO_REDACT),
+            **hv_meter_diagnostics(entry.runtime_data),  # type: ignore[arg-type]
         }
     data = entry.runtime_data
     link = data.link
@@ -139,4 +145,22 @@ def aggregator_diagnostics(hub: AggregatorHub) -> dict[str, Any]:
         "refused": dict(hub.refused),
         "response": None if response is None else response.as_dict(),
         "restore_pending": [step.entity_id for step in hub.restore_pending],
+    }
+
+
+def hv_meter_diagnostics(data: HvMeterRuntimeData) -> dict[str, Any]:
+    """The high-voltage meter's class, scaling and last reading, and the back-fill."""
+    meter, coordinator = data.meter, data.coordinator
+    return {
+        "meter": {
+            "host": meter.host,
+            "class": f"0x{meter.object.eoj.class_id:04X}" if meter.object else None,
+            "scales": asdict(meter.scales) if meter.scales else None,
+        },
+        "last_update_success": coordinator.last_update_success,
+        "reading": asdict(coordinator.data) if coordinator.data else None,
+        "backfill": {
+            key: value.isoformat() if hasattr(value, "isoformat") else value
+            for key, value in asdict(data.backfill.status).items()
+        },
     }

@@ -23,7 +23,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from homeassistant.components.recorder.models import (
     StatisticData,
@@ -37,21 +37,24 @@ from homeassistant.components.recorder.statistics import (
 )
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import UnitOfEnergy
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.event import async_track_time_change
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.helpers.storage import Store
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from .const import BACKFILL_DAYS, DOMAIN, LOGGER
 from .lib.broute.errors import DongleError
-from .lib.broute.history import BoundaryCounts, hour_ends, read_boundaries
-from .lib.broute.link import MeterLink
-from .lib.broute.meter_values import MeterValueError
+from .lib.broute.history import BoundaryCounts, DayHistory, hour_ends, read_boundaries
+from .lib.broute.meter_values import EnergyScale, MeterValueError
 from .lib.echonet import EchonetError
 from .lib.savings.slots import SLOT, floor_slot
 
 STORAGE_VERSION = 1
+BACKFILL_MINUTE = 20
+"""Minute of every hour at which the last hour's statistics are checked against the meter."""
 SETTLE = timedelta(minutes=15)
 """How long after an hour ends before its row is corrected: the recorder writes first."""
 TOLERANCE = 1e-6
@@ -117,10 +120,40 @@ def rows_to_write(
     return rows
 
 
+class RecordingMeter(DayHistory, Protocol):
+    """A meter whose own records the back-fill reads: its scale, clock and days."""
+
+    async def read_scale(self) -> EnergyScale:
+        """How raw counts become kWh."""
+        ...
+
+    async def clock(self) -> datetime:
+        """The meter's own time, whose date numbers its days."""
+        ...
+
+
+class MeterSource(Protocol):
+    """What reaches the meter: the B-route link, or a high-voltage meter on the LAN."""
+
+    @property
+    def identification(self) -> str | None:
+        """The meter's identity, which its entities' unique ids start with."""
+        ...
+
+    @property
+    def scale(self) -> EnergyScale | None:
+        """The scale, once read."""
+        ...
+
+    async def ensure(self) -> RecordingMeter:
+        """The meter, reachable now."""
+        ...
+
+
 class MeterBackfill:
     """Runs the correction in the background, one run at a time."""
 
-    def __init__(self, hass: HomeAssistant, entry: ConfigEntry[Any], link: MeterLink) -> None:
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry[Any], link: MeterSource) -> None:
         """Nothing runs until `async_start` and `schedule`."""
         self.hass = hass
         self.entry = entry
@@ -254,6 +287,33 @@ class MeterBackfill:
             await self._store.async_save({"covered_until": self.status.covered_until.isoformat()})
         if missing:
             LOGGER.info("Filled %s missing hours of energy statistics from the meter", missing)
+
+
+def async_keep_whole(
+    hass: HomeAssistant,
+    entry: ConfigEntry[Any],
+    coordinator: DataUpdateCoordinator[Any],
+    backfill: MeterBackfill,
+) -> None:
+    """Run the back-fill now, every hour, and as soon as the meter answers again after a gap."""
+
+    @callback
+    def _hourly(now: datetime) -> None:
+        backfill.schedule()
+
+    recovered = coordinator.last_update_success
+
+    @callback
+    def _on_update() -> None:
+        nonlocal recovered
+        # Back from a gap (dongle unplugged, radio or LAN silent): fill it now, not at the hour.
+        if coordinator.last_update_success and not recovered:
+            backfill.schedule()
+        recovered = coordinator.last_update_success
+
+    entry.async_on_unload(async_track_time_change(hass, _hourly, minute=BACKFILL_MINUTE, second=0))
+    entry.async_on_unload(coordinator.async_add_listener(_on_update))
+    backfill.schedule()
 
 
 def _metadata(entity_id: str) -> StatisticMetaData:

@@ -27,6 +27,8 @@ from .const import CONF_KIND, EntryKind
 from .coordinator import MeterConfigEntry, MeterCoordinator
 from .entity import MeterEntity
 from .lib.broute.link import LiveReading
+from .meter_hv import is_high_voltage
+from .meter_hv_sensor import async_setup_hv_meter_sensors
 from .meter_statistics import MeterBackfill
 from .savings_entities import async_setup_savings_sensors
 
@@ -106,6 +108,9 @@ async def async_setup_entry(
         return
     if entry.data.get(CONF_KIND) == EntryKind.AGGREGATOR:
         async_setup_aggregator_sensors(hass, entry, async_add_entities)  # type: ignore[arg-type]
+        return
+    if is_high_voltage(entry):
+        async_setup_hv_meter_sensors(hass, entry, async_add_entities)  # type: ignore[arg-type]
         return
     data = entry.runtime_data
     coordinator = data.coordinator

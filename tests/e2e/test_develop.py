@@ -40,7 +40,7 @@ async def test_develop_serves_an_onboarded_home_with_denki_configured(
         token=token,
     )
     assert flow["type"] == "menu"
-    assert flow["menu_options"] == ["meter", "appliances", "aggregator", "savings"]
+    assert flow["menu_options"] == ["meter", "meter_hv", "appliances", "aggregator", "savings"]
     request(
         f"{base}/api/config/config_entries/flow/{flow['flow_id']}", token=token, method="DELETE"
     )

@@ -1,0 +1,167 @@
+"""A high-voltage smart meter (0x028A / 0x028F) on the LAN: its client, coordinator and setup.
+
+A meter entry whose data holds a host (CONF_HOST) is a high-voltage meter
+read over Ethernet instead of a low-voltage one behind a Wi-SUN dongle;
+`meter_entry` hands such entries here. The entry opens its own ECHONET Lite
+port on the chosen interface (unicast only) and polls the meter every
+METER_POLL_SECONDS. The meter is known by its identification number (0x83),
+never its IP: the unique id, the device and the entities follow it across
+an address change (reconfigure).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
+
+from .const import CONF_HOST, CONF_INTERFACE, CONF_PORT, DOMAIN, LOGGER, METER_POLL_SECONDS
+from .lib.broute.hv_meter import HighVoltageMeter, HighVoltageReading
+from .lib.broute.meter_values import MeterValueError
+from .lib.echonet import (
+    ECHONET_PORT,
+    EchonetClient,
+    EchonetError,
+    EchonetTransport,
+    RetryPolicy,
+    TransportError,
+)
+from .meter_statistics import MeterBackfill, async_keep_whole
+
+LISTEN_PORT = ECHONET_PORT
+"""The UDP port new entries use: 3610, but in tests."""
+RETRY = RetryPolicy()
+"""Timeouts of every request; tests on loopback shorten them."""
+
+
+def is_high_voltage(entry: ConfigEntry) -> bool:
+    """Whether a meter entry is a high-voltage meter on the LAN (not a B-route dongle)."""
+    return CONF_HOST in entry.data
+
+
+def open_client(interface: str, port: int) -> EchonetClient:
+    """A client on `interface`:`port`, unicast only (the meter is asked by its address)."""
+    return EchonetClient(EchonetTransport(interface, port=port, multicast_group=None), retry=RETRY)
+
+
+async def async_identify(
+    interface: str, port: int, host: str, client: EchonetClient | None = None
+) -> tuple[str, int]:
+    """Ask `host` whether it is a high-voltage meter: its identification number and class.
+
+    A loaded entry's `client` (already holding the port) is used when given.
+
+    Raises:
+        TransportError: The port cannot be opened on `interface`.
+        EchonetError: The host did not answer, or did not say who it is.
+        NotAHighVoltageMeterError: It is something else.
+        MeterValueError: Its scaling properties are missing or malformed.
+    """
+    if client is not None:
+        return await _identify(client, host)
+    async with open_client(interface, port) as opened:
+        return await _identify(opened, host)
+
+
+async def _identify(client: EchonetClient, host: str) -> tuple[str, int]:
+    meter = HighVoltageMeter(client, host)
+    await meter.connect()
+    return meter.identification, meter.eoj.class_id
+
+
+@dataclass
+class HvMeterRuntimeData:
+    """What a high-voltage meter entry holds while it is loaded."""
+
+    client: EchonetClient
+    meter: HighVoltageMeter
+    coordinator: HvMeterCoordinator
+    backfill: MeterBackfill
+
+
+type HvMeterConfigEntry = ConfigEntry[HvMeterRuntimeData]
+
+
+class HvMeterCoordinator(DataUpdateCoordinator[HighVoltageReading]):
+    """Polls the meter: one Get frame a poll; unavailable from the first unanswered one.
+
+    DataUpdateCoordinator logs once when polls start failing and once when
+    they succeed again, which is the one line each way the user sees.
+    """
+
+    config_entry: HvMeterConfigEntry
+
+    def __init__(
+        self, hass: HomeAssistant, entry: HvMeterConfigEntry, meter: HighVoltageMeter
+    ) -> None:
+        """Poll every METER_POLL_SECONDS."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} high-voltage meter",
+            update_interval=timedelta(seconds=METER_POLL_SECONDS),
+        )
+        self.meter = meter
+        self.last_success: datetime | None = None
+
+    async def _async_setup(self) -> None:
+        """Identify the meter and read its scaling once."""
+        try:
+            await self.meter.connect()
+        except (EchonetError, MeterValueError) as err:
+            raise _update_failed(err) from err
+
+    async def _async_update_data(self) -> HighVoltageReading:
+        """Read energy, demand and (0x028F) power in one frame."""
+        try:
+            reading = await self.meter.read()
+        except (EchonetError, MeterValueError) as err:
+            raise _update_failed(err) from err
+        self.last_success = dt_util.utcnow()
+        return reading
+
+
+def _update_failed(err: Exception) -> UpdateFailed:
+    """The one place where the library's errors become what the user sees."""
+    key = "hv_meter_silent" if isinstance(err, EchonetError) else "meter_error"
+    return UpdateFailed(translation_domain=DOMAIN, translation_key=key)
+
+
+async def async_setup_hv_meter(hass: HomeAssistant, entry: HvMeterConfigEntry) -> None:
+    """Open the port, identify the meter and read it once."""
+    client = open_client(entry.data[CONF_INTERFACE], int(entry.data.get(CONF_PORT, ECHONET_PORT)))
+    try:
+        await client.start()
+    except TransportError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="echonet_port_unavailable",
+            translation_placeholders={
+                "interface": entry.data[CONF_INTERFACE],
+                "port": str(entry.data.get(CONF_PORT, ECHONET_PORT)),
+            },
+        ) from err
+    meter = HighVoltageMeter(client, entry.data[CONF_HOST])
+    coordinator = HvMeterCoordinator(hass, entry, meter)
+    try:
+        await coordinator.async_config_entry_first_refresh()
+    except BaseException:
+        client.close()
+        raise
+    # The meter's own 30-minute record (0xE7/0xE8) fills the hourly statistics after a gap,
+    # exactly as for a low-voltage meter.
+    backfill = MeterBackfill(hass, entry, meter)
+    await backfill.async_start()
+    entry.runtime_data = HvMeterRuntimeData(client, meter, coordinator, backfill)
+    async_keep_whole(hass, entry, coordinator, backfill)
+
+
+async def async_unload_hv_meter(hass: HomeAssistant, entry: HvMeterConfigEntry) -> None:
+    """Close the ECHONET Lite port."""
+    entry.runtime_data.client.close()
