@@ -21,12 +21,20 @@ import urllib.request
 CLIENT_ID = "http://127.0.0.1/denki-develop"
 
 
-def _request(url: str, data: dict[str, Any] | None = None, token: str | None = None) -> Any:
-    """Send a JSON (or form, for /auth/token) request and return the decoded answer."""
-    headers = {}
+def request(
+    url: str,
+    data: dict[str, Any] | None = None,
+    *,
+    token: str | None = None,
+    method: str = "",
+    timeout: float = 120,
+) -> Any:
+    """One JSON request (a form for /auth/token); the decoded answer.
+
+    Also what the end-to-end tests talk to Home Assistant with (tests/e2e/home_api.py).
+    """
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     body = None
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
     if data is not None:
         if url.endswith("/auth/token"):
             body = urllib.parse.urlencode(data).encode()
@@ -34,9 +42,10 @@ def _request(url: str, data: dict[str, Any] | None = None, token: str | None = N
         else:
             body = json.dumps(data).encode()
             headers["Content-Type"] = "application/json"
-    request = urllib.request.Request(url, data=body, headers=headers)  # noqa: S310 (loopback only)
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-        return json.loads(response.read() or b"null")
+    method = method or ("POST" if data is not None else "GET")
+    ask = urllib.request.Request(url, data=body, headers=headers, method=method)  # noqa: S310
+    with urllib.request.urlopen(ask, timeout=timeout) as answer:  # noqa: S310 - loopback only
+        return json.loads(answer.read() or b"null")
 
 
 def _alive(pid: int) -> bool:
@@ -55,7 +64,7 @@ def _wait_for_http(base: str, pid: int, log: Path, timeout: float) -> list[dict[
             tail = log.read_text(errors="replace").splitlines()[-30:] if log.exists() else []
             sys.exit("Home Assistant stopped while starting:\n" + "\n".join(tail))
         try:
-            steps: list[dict[str, Any]] = _request(f"{base}/api/onboarding")
+            steps: list[dict[str, Any]] = request(f"{base}/api/onboarding")
         except urllib.error.URLError, ConnectionError, TimeoutError:
             time.sleep(1)
             continue
@@ -86,7 +95,7 @@ def main() -> None:
 
     if not all(step["done"] for step in steps):
         print(f"==> Creating the demo owner {args.username!r} through the onboarding API")
-        answer = _request(
+        answer = request(
             f"{base}/api/onboarding/users",
             {
                 "client_id": CLIENT_ID,
@@ -96,7 +105,7 @@ def main() -> None:
                 "language": args.language,
             },
         )
-        token = _request(
+        token = request(
             f"{base}/auth/token",
             {
                 "grant_type": "authorization_code",
@@ -106,22 +115,22 @@ def main() -> None:
         )["access_token"]
     else:
         print("==> Onboarding was already done (kept config)")
-        flow = _request(
+        flow = request(
             f"{base}/auth/login_flow",
             {"client_id": CLIENT_ID, "handler": ["homeassistant", None], "redirect_uri": CLIENT_ID},
         )
-        result = _request(
+        result = request(
             f"{base}/auth/login_flow/{flow['flow_id']}",
             {"client_id": CLIENT_ID, "username": args.username, "password": args.password},
         )
-        token = _request(
+        token = request(
             f"{base}/auth/token",
             {"grant_type": "authorization_code", "code": result["result"], "client_id": CLIENT_ID},
         )["access_token"]
 
     # The integration loads on demand: asking for its config flow handlers and
     # its manifest proves Home Assistant found it in custom_components.
-    manifest = _request(f"{base}/api/config/config_entries/flow_handlers", token=token)
+    manifest = request(f"{base}/api/config/config_entries/flow_handlers", token=token)
     if "denki" not in manifest:
         sys.exit("Home Assistant is running but does not list the Denki integration")
     print("==> Denki is listed among the integrations that can be added")

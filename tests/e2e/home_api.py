@@ -8,12 +8,10 @@ Assistant believes it holds.
 
 import asyncio
 from dataclasses import dataclass
-import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 import socket
 from typing import Any
-import urllib.parse
-import urllib.request
 
 import aiohttp
 
@@ -25,6 +23,9 @@ from custom_components.denki.lib.echonet import (
     decode_frame,
     encode_frame,
 )
+from scripts.develop_onboard import request
+
+__all__ = ["DevelopHome", "echonet_get", "login", "request", "until", "ws"]
 
 CLIENT_ID = "http://127.0.0.1/denki-e2e"
 CONTROLLER = EOJ(0x05, 0xFF, 0x01)
@@ -40,31 +41,21 @@ class DevelopHome:
     control: str
     folder: Path
     output: list[str]
+    clock_offset: int = 0
+    """Seconds the home's clocks (simulators and Home Assistant) run ahead of this one's."""
+
+    def now(self) -> datetime:
+        """The time on the home's clocks."""
+        return datetime.now(UTC) + timedelta(seconds=self.clock_offset)
+
+    def real(self, moment: datetime) -> datetime:
+        """A moment on the home's clocks, on this process's clock."""
+        return moment - timedelta(seconds=self.clock_offset)
 
     @property
     def log(self) -> Path:
         """Home Assistant's log file."""
         return self.folder / "home-assistant.log"
-
-
-def request(
-    url: str, data: dict[str, Any] | None = None, *, token: str | None = None, method: str = ""
-) -> Any:
-    """One JSON request (a form for /auth/token); the decoded answer."""
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    body = None
-    if data is not None:
-        if url.endswith("/auth/token"):
-            body = urllib.parse.urlencode(data).encode()
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        else:
-            body = json.dumps(data).encode()
-            headers["Content-Type"] = "application/json"
-    method = method or ("POST" if data is not None else "GET")
-    with urllib.request.urlopen(
-        urllib.request.Request(url, data=body, headers=headers, method=method), timeout=120
-    ) as answer:
-        return json.loads(answer.read() or b"null")
 
 
 def login(base: str, username: str, password: str) -> str:
