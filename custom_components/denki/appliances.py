@@ -20,7 +20,7 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import ConfigEntryNotReady, HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
@@ -44,6 +44,7 @@ from .lib.echonet import (
     EchonetTransport,
     Frame,
     RetryPolicy,
+    TransportError,
 )
 from .lib.echonet.classes import Role, class_spec, property_spec
 from .lib.echonet.nodes import NodeDirectory, NodeInfo, ObjectInfo
@@ -128,6 +129,18 @@ def settable_classes(entry: ConfigEntry) -> frozenset[int]:
 def poll_seconds(entry: ConfigEntry) -> int:
     """The poll interval of everything but instantaneous values."""
     return int(entry.options.get(CONF_POLL_SECONDS, DEFAULT_POLL_SECONDS))
+
+
+async def async_start_client(client: EchonetClient, interface: str, port: int) -> None:
+    """Open an entry's ECHONET Lite port; a port in use means the entry is not ready yet."""
+    try:
+        await client.start()
+    except TransportError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="echonet_port_unavailable",
+            translation_placeholders={"interface": interface, "port": str(port)},
+        ) from err
 
 
 class _NodeLogsOnly(logging.Filter):

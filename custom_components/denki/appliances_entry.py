@@ -15,7 +15,6 @@ from typing import Any
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
 from homeassistant.helpers.entity import Entity
@@ -42,15 +41,7 @@ from .const import (
     EntryKind,
 )
 from .kinds import KIND_HANDLERS, KindHandler
-from .lib.echonet import (
-    ECHONET_PORT,
-    ESV,
-    ControllerNode,
-    EchonetClient,
-    EchonetTransport,
-    Frame,
-    TransportError,
-)
+from .lib.echonet import ECHONET_PORT, ESV, ControllerNode, EchonetClient, EchonetTransport, Frame
 from .lib.echonet.nodes import NodeDirectory, NodeInfo
 from .lib.echonet.poller import AdaptivePoller
 
@@ -105,17 +96,7 @@ async def async_setup_appliances(hass: HomeAssistant, entry: AppliancesConfigEnt
         retry=appliances.RETRY,
         node=ControllerNode(unique_id=bytes.fromhex(entry.data[CONF_NODE_ID])),
     )
-    try:
-        await client.start()
-    except TransportError as err:
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key="echonet_port_unavailable",
-            translation_placeholders={
-                "interface": entry.data[CONF_INTERFACE],
-                "port": str(transport.port),
-            },
-        ) from err
+    await appliances.async_start_client(client, entry.data[CONF_INTERFACE], transport.port)
     learned = stored.get("learned")
     poller = AdaptivePoller(client, learned_capacity=learned if isinstance(learned, dict) else None)
     directory = NodeDirectory(client, manual_hosts=tuple(entry.data.get(CONF_HOSTS, ())))

@@ -16,21 +16,14 @@ from datetime import datetime, timedelta
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
+from .appliances import async_start_client
 from .const import CONF_HOST, CONF_INTERFACE, CONF_PORT, DOMAIN, LOGGER, METER_POLL_SECONDS
 from .lib.broute.hv_meter import HighVoltageMeter, HighVoltageReading
 from .lib.broute.meter_values import MeterValueError
-from .lib.echonet import (
-    ECHONET_PORT,
-    EchonetClient,
-    EchonetError,
-    EchonetTransport,
-    RetryPolicy,
-    TransportError,
-)
+from .lib.echonet import ECHONET_PORT, EchonetClient, EchonetError, EchonetTransport, RetryPolicy
 from .meter_statistics import MeterBackfill, async_keep_whole
 
 LISTEN_PORT = ECHONET_PORT
@@ -135,18 +128,9 @@ def _update_failed(err: Exception) -> UpdateFailed:
 
 async def async_setup_hv_meter(hass: HomeAssistant, entry: HvMeterConfigEntry) -> None:
     """Open the port, identify the meter and read it once."""
-    client = open_client(entry.data[CONF_INTERFACE], int(entry.data.get(CONF_PORT, ECHONET_PORT)))
-    try:
-        await client.start()
-    except TransportError as err:
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key="echonet_port_unavailable",
-            translation_placeholders={
-                "interface": entry.data[CONF_INTERFACE],
-                "port": str(entry.data.get(CONF_PORT, ECHONET_PORT)),
-            },
-        ) from err
+    port = int(entry.data.get(CONF_PORT, ECHONET_PORT))
+    client = open_client(entry.data[CONF_INTERFACE], port)
+    await async_start_client(client, entry.data[CONF_INTERFACE], port)
     meter = HighVoltageMeter(client, entry.data[CONF_HOST])
     coordinator = HvMeterCoordinator(hass, entry, meter)
     try:

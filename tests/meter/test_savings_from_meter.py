@@ -24,10 +24,26 @@ from custom_components.denki.const import (
 )
 from custom_components.denki.lib.dr import DrEvent, Interval
 from custom_components.denki.lib.savings import JST
+from custom_components.denki.savings_entry import SavingsTracker
 
 from .conftest import Home
 
 IMPORTED = "sensor.smart_meter_energy_imported"
+
+
+async def _savings(hass: HomeAssistant) -> SavingsTracker:
+    """A savings entry counting the meter's import, set up, with its first fill done."""
+    savings = MockConfigEntry(
+        domain=DOMAIN,
+        title="Savings",
+        unique_id=EntryKind.SAVINGS,
+        data={CONF_KIND: EntryKind.SAVINGS, CONF_ENERGY_ENTITY: IMPORTED, CONF_YEN_PER_KWH: 31.0},
+    )
+    savings.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(savings.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    tracker: SavingsTracker = savings.runtime_data
+    return tracker
 
 
 async def test_a_new_savings_entry_takes_35_days_from_the_meter_and_scores_its_first_event(
@@ -41,16 +57,7 @@ async def test_a_new_savings_entry_takes_35_days_from_the_meter_and_scores_its_f
     await hass.async_block_till_done()
     assert hass.states.get(IMPORTED) is not None
 
-    savings = MockConfigEntry(
-        domain=DOMAIN,
-        title="Savings",
-        unique_id=EntryKind.SAVINGS,
-        data={CONF_KIND: EntryKind.SAVINGS, CONF_ENERGY_ENTITY: IMPORTED, CONF_YEN_PER_KWH: 31.0},
-    )
-    savings.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(savings.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    tracker = savings.runtime_data
+    tracker = await _savings(hass)
 
     # Every slot of the 35 days before the current one, each the meter's own count difference.
     end = dt_util.utcnow().astimezone(JST).replace(minute=0)
@@ -106,16 +113,7 @@ async def test_the_half_hour_a_start_cut_in_two_is_scored_from_the_meters_record
     now = dt_util.utcnow().astimezone(JST)
     freezer.move_to(now.replace(hour=17, minute=12, second=0, microsecond=0))
     assert await hass.config_entries.async_setup(meter_entry.entry_id)
-    savings = MockConfigEntry(
-        domain=DOMAIN,
-        title="Savings",
-        unique_id=EntryKind.SAVINGS,
-        data={CONF_KIND: EntryKind.SAVINGS, CONF_ENERGY_ENTITY: IMPORTED, CONF_YEN_PER_KWH: 31.0},
-    )
-    savings.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(savings.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    tracker = savings.runtime_data
+    tracker = await _savings(hass)
     slot = dt_util.utcnow().astimezone(JST).replace(minute=0)
     end = slot + timedelta(minutes=30)
 
