@@ -3,12 +3,15 @@
 Prints, as JSON, what Home Assistant needs to reach it (the dongle's path and
 B-route credentials, the appliances' interface and port, the VTN and its
 client credentials, the broker and the MQTT profile's topics) and the control
-API's address. Examples, with the default ports:
+API's address. `--hv-meter 028a` (or `028f`, bidirectional) adds a building's
+high-voltage smart meter on 127.0.11.31, on the appliances' port; the JSON
+then also names its host and the interface for Denki's high-voltage meter
+entry. Examples, with the default ports:
 
     curl -X POST localhost:8099/events -d '{"start_in": 60, "minutes": 30, "level": 2}'
     curl -X DELETE localhost:8099/events/sim-1
     curl -X POST localhost:8099/dongle/unplug      # and /dongle/plug
-    curl -X POST localhost:8099/devices/127.0.11.21/silence   # and /answer
+    curl -X POST localhost:8099/devices/127.0.11.21/silence   # and /answer (also 127.0.11.31)
     curl -X POST localhost:8099/broker/stop        # and /broker/start
     curl localhost:8099/load                        # what each appliance draws, and the meter
 """
@@ -16,11 +19,10 @@ API's address. Examples, with the default ports:
 import argparse
 import asyncio
 import contextlib
-from dataclasses import asdict
 import json
 from pathlib import Path
 
-from .home import SimulatedHome
+from .home import HV_METER_KINDS, SimulatedHome
 
 
 async def _run(args: argparse.Namespace) -> None:
@@ -30,9 +32,10 @@ async def _run(args: argparse.Namespace) -> None:
         broker_port=args.broker_port,
         vtn_port=args.vtn_port,
         control_port=args.control_port,
+        hv_meter=None if args.hv_meter == "none" else args.hv_meter,
     )
     endpoints = await home.start()
-    text = json.dumps(asdict(endpoints), indent=2)
+    text = json.dumps(endpoints.as_dict(), indent=2)
     if args.endpoints_file:
         # Written whole, then renamed: a script waiting for the file never reads half of it.
         partial = Path(f"{args.endpoints_file}.partial")
@@ -57,6 +60,13 @@ def main() -> None:
     parser.add_argument("--broker-port", type=int, default=1883)
     parser.add_argument("--vtn-port", type=int, default=8080)
     parser.add_argument("--control-port", type=int, default=8099)
+    parser.add_argument(
+        "--hv-meter",
+        choices=("none", *HV_METER_KINDS),
+        default="none",
+        help="also a building's high-voltage smart meter on 127.0.11.31: 028a (import only) or "
+        "028f (bidirectional: import, export and power); none, as a household has (default)",
+    )
     parser.add_argument(
         "--endpoints-file", help="also write the endpoints' JSON there once everything answers"
     )

@@ -15,6 +15,10 @@
   power drops by its draw;
 - an OpenADR 3 VTN (with its MQTT notifier) and an MQTT broker (amqtt) that
   carries both the notifier and Denki's MQTT aggregator profile;
+- on request only (`hv_meter`), a building's high-voltage smart meter
+  (0x028A, or the bidirectional 0x028F) on 127.0.11.31, on the appliances'
+  UDP port but reached by its address alone (it joins no multicast group);
+  a household has the low-voltage meter, so it is off by default;
 - a small HTTP control API to issue and cancel DR events, unplug and plug
   the dongle, silence a device, stop or start the broker, and show what
   each appliance draws and what the meter measures (GET /load).
@@ -28,7 +32,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -48,6 +52,7 @@ from .echonet_devices import (
     water_heater,
 )
 from .echonet_node import SimulatedNode
+from .hv_meter import SimulatedHighVoltageMeter
 from .meter_history import MeterHistory
 from .openadr3_notifier import VtnPublisher, add_notifier_routes
 from .openadr3_vtn import VtnState, make_app
@@ -75,6 +80,14 @@ NODES: dict[str, tuple[bytes, dict[EOJ, Callable[[], Any]]]] = {
 }
 INTERFACE = "127.0.11.1"
 """The address Home Assistant's appliances entry listens on."""
+type HvMeterKind = Literal["028a", "028f"]
+HV_METER_KINDS: tuple[HvMeterKind, ...] = ("028a", "028f")
+"""The high-voltage meter's classes: 0x028A, and the bidirectional 0x028F."""
+HV_METER = "127.0.11.31"
+"""The high-voltage meter's address, when the home has one."""
+HV_INTERFACE = "127.0.11.2"
+"""The address Home Assistant's high-voltage meter entry listens on (the appliances' port
+is taken on INTERFACE by the appliances entry)."""
 
 
 @dataclass
@@ -94,6 +107,13 @@ class Endpoints:
     mqtt_prefix: str
     mqtt_ven: str
     control_url: str
+    hv_meter_host: str | None = None
+    """The high-voltage meter entry's host and interface: only when the home has one."""
+    hv_meter_interface: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """What is printed and served: without the high-voltage meter's keys when there is none."""
+        return {key: value for key, value in asdict(self).items() if value is not None}
 
 
 def _wall_clock() -> datetime:
@@ -120,12 +140,16 @@ class SimulatedHome:
     control_port: int = 0
     clock: Callable[[], datetime] = _wall_clock
     """The meter's and the appliances' clock: a test can move it."""
+    hv_meter: HvMeterKind | None = None
+    """A building's high-voltage meter too: "028a" or the bidirectional "028f"; None, none."""
     meter: SimulatedMeter = field(default_factory=SimulatedMeter)
     load: HomeLoad | None = None
     nodes: dict[str, SimulatedNode] = field(default_factory=dict)
     dongles: list[PtyDongle] = field(default_factory=list)
     vtn: VtnState = field(default_factory=lambda: VtnState(programs=[{"id": "kanto-dr"}]))
     broker: Broker | None = None
+    high_voltage_meter: SimulatedHighVoltageMeter | None = None
+    """The high-voltage meter, once started (with `hv_meter` only)."""
     _servers: list[TestServer] = field(default_factory=list)
     _radio: MeterRadio | None = None
     _events: int = 0
@@ -170,6 +194,13 @@ class SimulatedHome:
             )
             await node.start()
             self.nodes[address] = node
+        if self.hv_meter is not None:
+            if self.hv_meter not in HV_METER_KINDS:
+                raise ValueError(f"no high-voltage meter class {self.hv_meter!r}")
+            self.high_voltage_meter = SimulatedHighVoltageMeter(
+                HV_METER, self.echonet_port, self.clock, bidirectional=self.hv_meter == "028f"
+            )
+            await self.high_voltage_meter.start()
         await self.start_broker()
         vtn_app = make_app(self.vtn)
         add_notifier_routes(vtn_app, f"mqtt://127.0.0.1:{self.broker_port}")
@@ -193,6 +224,9 @@ class SimulatedHome:
             mqtt_ven=VEN,
             control_url=str(control.make_url("")).rstrip("/"),
         )
+        if self.high_voltage_meter is not None:
+            self.endpoints.hv_meter_host = self.high_voltage_meter.address
+            self.endpoints.hv_meter_interface = HV_INTERFACE
         return self.endpoints
 
     def _on_request(self, request: Frame) -> None:
@@ -220,6 +254,8 @@ class SimulatedHome:
             await server.close()
         for node in self.nodes.values():
             node.close()
+        if self.high_voltage_meter is not None:
+            self.high_voltage_meter.close()
         for dongle in self.dongles:
             await dongle.stop()
         await self.stop_broker()
@@ -242,9 +278,19 @@ class SimulatedHome:
             self.dongles[-1].unplug()
         self.dongle_path.unlink(missing_ok=True)
 
+    def _node(self, address: str) -> SimulatedNode | None:
+        """The appliance node, or the high-voltage meter's, at `address`."""
+        meter = self.high_voltage_meter
+        if meter is not None and address == meter.address:
+            return meter.node
+        return self.nodes.get(address)
+
     def silence(self, address: str, silent: bool = True) -> None:
-        """A node stops answering (or answers again)."""
-        self.nodes[address].drop = 10**9 if silent else 0
+        """A node (an appliance or the high-voltage meter) stops answering (or answers again)."""
+        node = self._node(address)
+        if node is None:
+            raise KeyError(address)
+        node.drop = 10**9 if silent else 0
 
     async def start_broker(self) -> None:
         """Start the MQTT broker (again)."""
@@ -333,7 +379,7 @@ class SimulatedHome:
         app = web.Application()
 
         async def endpoints(request: web.Request) -> web.Response:
-            return web.json_response(asdict(self.endpoints) if self.endpoints else {})
+            return web.json_response(self.endpoints.as_dict() if self.endpoints else {})
 
         async def events(request: web.Request) -> web.Response:
             body = await request.json() if request.can_read_body else {}
@@ -362,7 +408,7 @@ class SimulatedHome:
 
         async def device(request: web.Request) -> web.Response:
             address = request.match_info["address"]
-            if address not in self.nodes:
+            if self._node(address) is None:
                 return web.json_response({"error": f"no node at {address}"}, status=404)
             self.silence(address, request.match_info["action"] == "silence")
             return web.json_response({"node": address, "state": request.match_info["action"]})

@@ -3,18 +3,33 @@
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+import json
 from pathlib import Path
+import signal
+import sys
 
 import aiohttp
 import aiomqtt
 import pytest
 
 from custom_components.denki import appliances
+from custom_components.denki.lib.broute.hv_meter import HighVoltageMeter
 from custom_components.denki.lib.broute.link import MeterLink
 from custom_components.denki.lib.dr.mqtt_profile import EventMessage, Topics, parse_down
+from custom_components.denki.lib.echonet import (
+    EchonetClient,
+    EchonetTimeoutError,
+    EchonetTransport,
+    RetryPolicy,
+)
 from custom_components.denki.lib.openadr import Openadr3Client
-from simulators.home import SimulatedHome
+from simulators.home import HV_INTERFACE, HV_METER, HvMeterKind, SimulatedHome
+from simulators.hv_meter import IMPORT_BASE
 from tests.net import free_port
+
+FAST = RetryPolicy(timeout=0.2, attempts=2, max_timeout=0.4)
+HV_KEYS = {"hv_meter_host", "hv_meter_interface"}
+ROOT = Path(__file__).parents[2]
 
 
 @pytest.fixture
@@ -38,7 +53,10 @@ async def test_the_meter_answers_through_the_dongle(home: SimulatedHome) -> None
 
 
 async def test_the_appliances_answer_on_their_port(home: SimulatedHome) -> None:
+    """By default (a household) there is no high-voltage meter: nothing of it, anywhere."""
     assert home.endpoints is not None
+    assert home.high_voltage_meter is None
+    assert not HV_KEYS & set(home.endpoints.as_dict())
     found = await appliances.discover_once(
         home.endpoints.echonet_interface, home.endpoints.echonet_port, list(home.nodes), window=0.5
     )
@@ -132,3 +150,90 @@ async def test_faults_on_command(home: SimulatedHome) -> None:
             assert response.status == 200
         async with aiomqtt.Client("127.0.0.1", endpoints.broker_port, timeout=5):
             pass
+
+
+@pytest.mark.parametrize("kind", ["028a", "028f"])
+async def test_the_high_voltage_meter_on_request(
+    socket_enabled: None, tmp_path: Path, kind: HvMeterKind
+) -> None:
+    """`hv_meter`: the meter answers on its own address, as Denki's library reads it."""
+    home = SimulatedHome(tmp_path, echonet_port=free_port(), broker_port=free_port(), hv_meter=kind)
+    endpoints = await home.start()
+    try:
+        assert (endpoints.hv_meter_host, endpoints.hv_meter_interface) == (HV_METER, HV_INTERFACE)
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"{endpoints.control_url}/") as response,
+        ):
+            listed = await response.json()
+        assert listed["hv_meter_host"] == HV_METER
+        assert listed["hv_meter_interface"] == HV_INTERFACE
+        assert listed["echonet_port"] == endpoints.echonet_port
+
+        transport = EchonetTransport(
+            endpoints.hv_meter_interface, port=endpoints.echonet_port, multicast_group=None
+        )
+        async with EchonetClient(transport, retry=FAST) as client:
+            meter = HighVoltageMeter(client, endpoints.hv_meter_host)
+            scales = await meter.connect()
+            assert meter.identification == "fe000016" + b"HV-METER-0001".hex()
+            assert meter.bidirectional is (kind == "028f")
+            assert scales.energy.kwh(IMPORT_BASE) == 12_345.678
+            reading = await meter.read()
+            assert reading.import_kwh is not None
+            assert reading.import_kwh > 0
+            assert (reading.export_kwh is not None) is (kind == "028f")
+
+            # Silenced through the control API like an appliance, and back.
+            async with aiohttp.ClientSession() as session:
+                async with session.post(
+                    f"{endpoints.control_url}/devices/{HV_METER}/silence"
+                ) as response:
+                    assert response.status == 200
+                with pytest.raises(EchonetTimeoutError):
+                    await meter.read()
+                async with session.post(
+                    f"{endpoints.control_url}/devices/{HV_METER}/answer"
+                ) as response:
+                    assert response.status == 200
+            assert (await meter.read()).import_kwh is not None
+
+        # The appliances entry still finds its three nodes: the meter is asked by its address.
+        found = await appliances.discover_once(
+            endpoints.echonet_interface, endpoints.echonet_port, list(home.nodes), window=0.5
+        )
+        assert len(found) == 3
+    finally:
+        await home.stop()
+
+
+async def test_the_command_line_option(socket_enabled: None, tmp_path: Path) -> None:
+    """`python -m simulators --hv-meter 028f` prints the meter's host and interface."""
+    endpoints_file = tmp_path / "endpoints.json"
+    ports = [free_port() for _ in range(4)]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "simulators",
+        *("--folder", str(tmp_path / "home"), "--endpoints-file", str(endpoints_file)),
+        *("--echonet-port", str(ports[0]), "--broker-port", str(ports[1])),
+        *("--vtn-port", str(ports[2]), "--control-port", str(ports[3])),
+        *("--hv-meter", "028f"),
+        cwd=ROOT,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        async with asyncio.timeout(30):
+            while not await asyncio.to_thread(endpoints_file.exists):
+                assert process.returncode is None
+                await asyncio.sleep(0.1)
+        written = json.loads(await asyncio.to_thread(endpoints_file.read_text))
+        assert written["hv_meter_host"] == HV_METER
+        assert written["hv_meter_interface"] == HV_INTERFACE
+        assert written["echonet_port"] == ports[0]
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGINT)
+        _, errors = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0, errors.decode()
