@@ -47,7 +47,7 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_test_home_assistant
 
 from bench.result import Row, emit
-from custom_components.denki import appliances
+from custom_components.denki import appliances, lan as denki_lan
 from custom_components.denki.const import (
     CONF_BATTERIES,
     CONF_CLIMATES,
@@ -148,7 +148,7 @@ async def until(predicate: Callable[[], bool], seconds: float = WAIT) -> None:
 
 
 async def _home(hass: HomeAssistant) -> Lan:
-    lan = Lan(appliances.LISTEN_PORT)
+    lan = Lan(denki_lan.LISTEN_PORT)
     await lan.start(LIVING, b"LIVING-NODE-1", {AIRCON: air_conditioner(), HEATER: water_heater()})
     await lan.start(
         OUTSIDE, b"OUTSIDE-NODE1", {BATTERY: storage_battery(), LIGHT: general_lighting()}
@@ -250,12 +250,12 @@ async def measure(runs: int) -> Results:
         with (
             tempfile.TemporaryDirectory() as config_dir,
             patch.multiple(
-                appliances,
+                denki_lan,
                 LISTEN_PORT=free_port(),
                 MULTICAST_LOOP=True,
-                DISCOVERY_WINDOW=0.5,
                 RETRY=RetryPolicy(timeout=1.0, max_timeout=4.0),
             ),
+            patch.object(appliances, "DISCOVERY_WINDOW", 0.5),
         ):
             async with async_test_home_assistant(config_dir=config_dir) as hass:
                 hass.data.pop(loader.DATA_CUSTOM_COMPONENTS)  # load custom_components/denki

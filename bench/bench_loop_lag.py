@@ -82,7 +82,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 
 from bench.lag_floor import PERIOD
 from bench.result import Row, emit
-from custom_components.denki import appliances
+from custom_components.denki import appliances, lan as denki_lan
 from custom_components.denki.const import (
     CONF_BATTERIES,
     CONF_CLIMATES,
@@ -387,12 +387,12 @@ async def measure(minutes: float, devices: int = 50) -> Results:
         with (
             tempfile.TemporaryDirectory() as config_dir,
             patch.multiple(
-                appliances,
+                denki_lan,
                 LISTEN_PORT=port,
                 MULTICAST_LOOP=True,
-                DISCOVERY_WINDOW=2.0,
                 RETRY=RetryPolicy(timeout=1.0, max_timeout=4.0),
             ),
+            patch.object(appliances, "DISCOVERY_WINDOW", 2.0),
         ):
             async with async_test_home_assistant(config_dir=config_dir) as hass:
                 hass.data.pop(loader.DATA_CUSTOM_COMPONENTS)  # load custom_components/denki

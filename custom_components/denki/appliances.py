@@ -20,10 +20,11 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryNotReady, HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
+from . import lan
 from .const import (
     CONF_POLL_SECONDS,
     CONF_SETTABLE_CLASSES,
@@ -35,29 +36,13 @@ from .const import (
     SETTABLE_BY_DEFAULT,
     SILENT_REPAIR_MINUTES,
 )
-from .lib.echonet import (
-    ECHONET_PORT,
-    EOJ,
-    ESV,
-    EchonetClient,
-    EchonetError,
-    EchonetTransport,
-    Frame,
-    RetryPolicy,
-    TransportError,
-)
+from .lib.echonet import EOJ, ESV, EchonetClient, EchonetError, EchonetTransport, Frame
 from .lib.echonet.classes import Role, class_spec, property_spec
 from .lib.echonet.nodes import NodeDirectory, NodeInfo, ObjectInfo
 from .lib.echonet.poller import AdaptivePoller
 
-LISTEN_PORT = ECHONET_PORT
-"""The UDP port new entries use: 3610, but in tests."""
-MULTICAST_LOOP = False
-"""Whether our multicast reaches this host's own sockets; tests with simulated nodes set it."""
 DISCOVERY_WINDOW = 3.0
 """Seconds discovery collects answers to its multicast."""
-RETRY = RetryPolicy()
-"""Timeouts of every request: 3, 6 and 12 s, a LAN device's pace; tests on loopback shorten them."""
 
 
 def object_key(identity: str, eoj: EOJ) -> str:
@@ -129,18 +114,6 @@ def settable_classes(entry: ConfigEntry) -> frozenset[int]:
 def poll_seconds(entry: ConfigEntry) -> int:
     """The poll interval of everything but instantaneous values."""
     return int(entry.options.get(CONF_POLL_SECONDS, DEFAULT_POLL_SECONDS))
-
-
-async def async_start_client(client: EchonetClient, interface: str, port: int) -> None:
-    """Open an entry's ECHONET Lite port; a port in use means the entry is not ready yet."""
-    try:
-        await client.start()
-    except TransportError as err:
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key="echonet_port_unavailable",
-            translation_placeholders={"interface": interface, "port": str(port)},
-        ) from err
 
 
 class _NodeLogsOnly(logging.Filter):
@@ -450,13 +423,34 @@ async def discover_once(
 ) -> list[NodeInfo]:
     """Open the port, discover (multicast and `hosts`), probe what answers, and close.
 
+    Outside Home Assistant (the simulators' checks); inside, `async_discover` shares the port.
+
     Raises:
         TransportError: The port cannot be opened on the interface.
     """
-    transport = EchonetTransport(interface, port=port, multicast_loop=MULTICAST_LOOP)
-    async with EchonetClient(transport, retry=RETRY) as client:
-        directory = NodeDirectory(client, manual_hosts=tuple(hosts))
-        try:
-            return await directory.discover(DISCOVERY_WINDOW if window is None else window)
-        finally:
-            directory.close()
+    transport = EchonetTransport(interface, port=port, multicast_loop=lan.MULTICAST_LOOP)
+    async with EchonetClient(transport, retry=lan.RETRY) as client:
+        return await discover_with(client, hosts, window)
+
+
+async def async_discover(
+    hass: HomeAssistant, interface: str, hosts: Iterable[str], window: float | None = None
+) -> list[NodeInfo]:
+    """Discover on `interface` through the shared port (opened for the while if nobody holds it).
+
+    Raises:
+        TransportError: The port cannot be opened on the interface.
+    """
+    async with lan.async_borrow(hass, interface, lan.LISTEN_PORT) as client:
+        return await discover_with(client, hosts, window)
+
+
+async def discover_with(
+    client: EchonetClient, hosts: Iterable[str], window: float | None = None
+) -> list[NodeInfo]:
+    """Discover (multicast and `hosts`) with an open client and probe what answers."""
+    directory = NodeDirectory(client, manual_hosts=tuple(hosts))
+    try:
+        return await directory.discover(DISCOVERY_WINDOW if window is None else window)
+    finally:
+        directory.close()

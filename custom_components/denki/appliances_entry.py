@@ -15,14 +15,14 @@ from typing import Any
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.helpers.storage import Store
 
-from . import appliances
+from . import appliances, lan, meter_hv
 from .appliances import (
     AppliancesConfigEntry,
     AppliancesHub,
@@ -41,8 +41,9 @@ from .const import (
     EntryKind,
 )
 from .kinds import KIND_HANDLERS, KindHandler
-from .lib.echonet import ECHONET_PORT, ESV, ControllerNode, EchonetClient, EchonetTransport, Frame
-from .lib.echonet.nodes import NodeDirectory, NodeInfo
+from .lib.broute.hv_values import HIGH_VOLTAGE_CLASSES
+from .lib.echonet import ECHONET_PORT, ESV, ControllerNode, Frame
+from .lib.echonet.nodes import NodeDirectory, NodeInfo, ObjectInfo
 from .lib.echonet.poller import AdaptivePoller
 
 PLATFORMS = (
@@ -86,17 +87,15 @@ async def async_setup_appliances(hass: HomeAssistant, entry: AppliancesConfigEnt
     """Open the ECHONET Lite port, bring back known nodes, and start discovery."""
     store = _store(hass, entry)
     stored = await store.async_load() or {}
-    transport = EchonetTransport(
-        entry.data[CONF_INTERFACE],
-        port=int(entry.data.get(CONF_PORT, ECHONET_PORT)),
-        multicast_loop=appliances.MULTICAST_LOOP,
-    )
-    client = EchonetClient(
-        transport,
-        retry=appliances.RETRY,
+    interface = entry.data[CONF_INTERFACE]
+    client = await lan.async_acquire_for_entry(
+        hass,
+        interface,
+        int(entry.data.get(CONF_PORT, ECHONET_PORT)),
         node=ControllerNode(unique_id=bytes.fromhex(entry.data[CONF_NODE_ID])),
     )
-    await appliances.async_start_client(client, entry.data[CONF_INTERFACE], transport.port)
+    # Released after async_unload_appliances has stored what was learned (or a failed setup).
+    entry.async_on_unload(lambda: lan.async_release(hass, client))
     learned = stored.get("learned")
     poller = AdaptivePoller(client, learned_capacity=learned if isinstance(learned, dict) else None)
     directory = NodeDirectory(client, manual_hosts=tuple(entry.data.get(CONF_HOSTS, ())))
@@ -121,6 +120,9 @@ async def async_setup_appliances(hass: HomeAssistant, entry: AppliancesConfigEnt
     for node in directory.nodes.values():
         _coordinators_for(hass, entry, node)
 
+    entry.async_on_unload(
+        async_dispatcher_connect(hass, meter_hv.SIGNAL_HV_METER, _meter_handover(hass, entry))
+    )
     entry.async_on_unload(client.add_listener(on_frame_router(hub)))
     entry.async_on_unload(client.add_request_listener(_intrusion_watch(hass, entry, hub)))
 
@@ -151,7 +153,10 @@ def _coordinators_for(
     """Create the coordinators a node's objects lack; point existing ones at its address."""
     hub = entry.runtime_data
     new: list[ObjectCoordinator] = []
+    meters = meter_hv.configured_identities(hass)
     for info in node.objects:
+        if _is_meter_entry(node, info, meters):
+            continue  # its own high-voltage meter entry shows it
         key = object_key(node.identity, info.eoj)
         coordinator = hub.coordinators.get(key)
         if coordinator is not None:
@@ -163,6 +168,35 @@ def _coordinators_for(
         new.append(coordinator)
         _first_refresh_soon(hass, entry, coordinator)
     return new
+
+
+def _is_meter_entry(node: NodeInfo, info: ObjectInfo, meters: set[str]) -> bool:
+    """Whether the object is a high-voltage meter that has an entry of its own."""
+    return info.eoj.class_id in HIGH_VOLTAGE_CLASSES and node.identity in meters
+
+
+def _meter_handover(hass: HomeAssistant, entry: AppliancesConfigEntry) -> Callable[[str], None]:
+    """When a high-voltage meter entry is set up, drop the generic device we made of it."""
+
+    @callback
+    def _handover(identity: str) -> None:
+        hub = entry.runtime_data
+        devices = dr.async_get(hass)
+        for key, coordinator in list(hub.coordinators.items()):
+            if not _is_meter_entry(coordinator.node, coordinator.info, {identity}):
+                continue
+            hub.forget(key)
+            entry.async_create_background_task(
+                hass, coordinator.async_shutdown(), f"{DOMAIN} stop polling {key}"
+            )
+            if device := devices.async_get_device_by_identifier((DOMAIN, key), entry.entry_id):
+                devices.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
+            LOGGER.info(
+                "The high-voltage meter %s has its own entry now; its generic device is removed",
+                coordinator.node.address,
+            )
+
+    return _handover
 
 
 def _first_refresh_soon(
@@ -210,12 +244,11 @@ def _intrusion_watch(
 
 
 async def async_unload_appliances(hass: HomeAssistant, entry: AppliancesConfigEntry) -> None:
-    """Store what was learned, stop discovery, and release the UDP port."""
+    """Store what was learned and stop discovery; the port is released after (on unload)."""
     hub = entry.runtime_data
     if hub.save is not None:
         await hub.save()
     hub.directory.close()
-    hub.client.close()
 
 
 def async_setup_appliance_platform(

@@ -13,7 +13,6 @@ from homeassistant.config_entries import (
     SOURCE_REAUTH,
     SOURCE_RECONFIGURE,
     ConfigEntry,
-    ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
     OptionsFlow,
@@ -43,9 +42,9 @@ import serial
 import serial.tools.list_ports
 import serial_asyncio_fast
 
-from . import appliances, meter_hv
+from . import lan, meter_hv
 from .aggregator_flow import AggregatorFlowMixin, AggregatorOptionsFlow, is_aggregator
-from .appliances import class_name, discover_once, poll_seconds, settable_classes
+from .appliances import async_discover, class_name, poll_seconds, settable_classes
 from .const import (
     CONF_BOILING_ENTITY,
     CONF_DEVICE,
@@ -500,16 +499,10 @@ class DenkiConfigFlow(AggregatorFlowMixin, ConfigFlow, domain=DOMAIN):
             errors = {CONF_HOST: "invalid_host"}
         if errors:
             return None, errors
-        running = None
-        if self.source == SOURCE_RECONFIGURE:
-            # The loaded entry holds the port: ask through its client rather than fail to bind.
-            entry = self._get_reconfigure_entry()
-            if entry.state is ConfigEntryState.LOADED and entry.data[CONF_INTERFACE] == interface:
-                running = entry.runtime_data.client
         try:
-            identity, _ = await meter_hv.async_identify(
-                interface, meter_hv.LISTEN_PORT, hosts[0], running
-            )
+            # The interface's port is shared: a loaded meter or appliances entry there holds it.
+            async with lan.async_borrow(self.hass, interface, lan.LISTEN_PORT) as client:
+                identity, _ = await meter_hv.async_identify(client, hosts[0])
         except TransportError:
             return None, {CONF_INTERFACE: "cannot_bind"}
         except NotAHighVoltageMeterError:
@@ -521,7 +514,7 @@ class DenkiConfigFlow(AggregatorFlowMixin, ConfigFlow, domain=DOMAIN):
             CONF_KIND: EntryKind.METER,
             CONF_HOST: hosts[0],
             CONF_INTERFACE: interface,
-            CONF_PORT: meter_hv.LISTEN_PORT,
+            CONF_PORT: lan.LISTEN_PORT,
         }, {}
 
     # --- kinds still to come ---------------------------------------------------------------
@@ -538,7 +531,7 @@ class DenkiConfigFlow(AggregatorFlowMixin, ConfigFlow, domain=DOMAIN):
                 await self.async_set_unique_id(f"appliances-{interface}")
                 self._abort_if_unique_id_configured()
                 try:
-                    self._found = await discover_once(interface, appliances.LISTEN_PORT, hosts)
+                    self._found = await async_discover(self.hass, interface, hosts)
                 except TransportError:
                     errors[CONF_INTERFACE] = "cannot_bind"
                 else:
@@ -599,7 +592,7 @@ class DenkiConfigFlow(AggregatorFlowMixin, ConfigFlow, domain=DOMAIN):
                 data={
                     CONF_KIND: EntryKind.APPLIANCES,
                     **self._appliances_input,
-                    CONF_PORT: appliances.LISTEN_PORT,
+                    CONF_PORT: lan.LISTEN_PORT,
                     CONF_NODE_ID: secrets.token_bytes(13).hex(),
                 },
             )

@@ -7,9 +7,10 @@ from each enabled IPv4 address that no appliances entry uses yet. An address
 where devices answer is offered as a discovered "ECHONET Lite appliances"
 entry, which the user confirms (or ignores, which Home Assistant remembers).
 
-The port is opened only for the discovery window and closed again; when
-another program holds UDP 3610 on that address, that address is skipped
-without a word above debug level.
+Discovery shares the address's ECHONET Lite port (`lan`): a high-voltage
+meter entry there keeps it open; otherwise it is opened for the discovery
+window only. When another program holds UDP 3610 on that address, that
+address is skipped without a word above debug level.
 """
 
 from datetime import datetime, timedelta
@@ -37,7 +38,7 @@ async def async_discover(hass: HomeAssistant) -> list[str]:
     offered: list[str] = []
     for address in await _free_addresses(hass):
         try:
-            found = await appliances.discover_once(address, appliances.LISTEN_PORT, ())
+            found = await appliances.async_discover(hass, address, ())
         except TransportError as err:
             LOGGER.debug("No ECHONET Lite discovery on %s: %s", address, err)
             continue

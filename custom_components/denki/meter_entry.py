@@ -8,7 +8,7 @@ from .coordinator import MeterConfigEntry, MeterCoordinator, MeterRuntimeData
 from .kinds import KIND_HANDLERS, KindHandler
 from .lib.broute.link import MeterLink
 from .lib.broute.session import PanInfo
-from .meter_hv import async_setup_hv_meter, async_unload_hv_meter, is_high_voltage
+from .meter_hv import async_setup_hv_meter, is_high_voltage
 from .meter_statistics import BACKFILL_MINUTE, MeterBackfill, async_keep_whole  # noqa: F401 - BACKFILL_MINUTE: the drills import it from here
 
 PLATFORMS = (Platform.SENSOR,)
@@ -38,8 +38,8 @@ async def async_setup_meter(hass: HomeAssistant, entry: MeterConfigEntry) -> Non
 async def async_unload_meter(hass: HomeAssistant, entry: MeterConfigEntry) -> None:
     """Close the session and release the serial port."""
     if is_high_voltage(entry):
-        await async_unload_hv_meter(hass, entry)  # type: ignore[arg-type]
-        return
+        return  # its share of the LAN port is let go on unload, with its other callbacks
+
     await entry.runtime_data.link.close()
 
 

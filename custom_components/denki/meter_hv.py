@@ -2,9 +2,9 @@
 
 A meter entry whose data holds a host (CONF_HOST) is a high-voltage meter
 read over Ethernet instead of a low-voltage one behind a Wi-SUN dongle;
-`meter_entry` hands such entries here. The entry opens its own ECHONET Lite
-port on the chosen interface (unicast only) and polls the meter every
-METER_POLL_SECONDS. The meter is known by its identification number (0x83),
+`meter_entry` hands such entries here. The entry uses the interface's
+ECHONET Lite port (`lan`), which an appliances entry there shares, and
+polls the meter every METER_POLL_SECONDS. The meter is known by its identification number (0x83),
 never its IP: the unique id, the device and the entities follow it across
 an address change (reconfigure).
 """
@@ -16,20 +16,20 @@ from datetime import datetime, timedelta
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
-from .appliances import async_start_client
+from . import lan
 from .const import CONF_HOST, CONF_INTERFACE, CONF_PORT, DOMAIN, LOGGER, METER_POLL_SECONDS
 from .lib.broute.hv_meter import HighVoltageMeter, HighVoltageReading
 from .lib.broute.meter_values import MeterValueError
-from .lib.echonet import ECHONET_PORT, EchonetClient, EchonetError, EchonetTransport, RetryPolicy
+from .lib.echonet import ECHONET_PORT, EchonetClient, EchonetError
 from .meter_statistics import MeterBackfill, async_keep_whole
 
-LISTEN_PORT = ECHONET_PORT
-"""The UDP port new entries use: 3610, but in tests."""
-RETRY = RetryPolicy()
-"""Timeouts of every request; tests on loopback shorten them."""
+SIGNAL_HV_METER = f"{DOMAIN}_hv_meter_set_up"
+"""Sent with a meter's identification number once its entry has read it: an appliances
+entry on the LAN then drops the generic device it may have made of the same meter."""
 
 
 def is_high_voltage(entry: ConfigEntry) -> bool:
@@ -37,31 +37,14 @@ def is_high_voltage(entry: ConfigEntry) -> bool:
     return CONF_HOST in entry.data
 
 
-def open_client(interface: str, port: int) -> EchonetClient:
-    """A client on `interface`:`port`, unicast only (the meter is asked by its address)."""
-    return EchonetClient(EchonetTransport(interface, port=port, multicast_group=None), retry=RETRY)
-
-
-async def async_identify(
-    interface: str, port: int, host: str, client: EchonetClient | None = None
-) -> tuple[str, int]:
+async def async_identify(client: EchonetClient, host: str) -> tuple[str, int]:
     """Ask `host` whether it is a high-voltage meter: its identification number and class.
 
-    A loaded entry's `client` (already holding the port) is used when given.
-
     Raises:
-        TransportError: The port cannot be opened on `interface`.
         EchonetError: The host did not answer, or did not say who it is.
         NotAHighVoltageMeterError: It is something else.
         MeterValueError: Its scaling properties are missing or malformed.
     """
-    if client is not None:
-        return await _identify(client, host)
-    async with open_client(interface, port) as opened:
-        return await _identify(opened, host)
-
-
-async def _identify(client: EchonetClient, host: str) -> tuple[str, int]:
     meter = HighVoltageMeter(client, host)
     await meter.connect()
     return meter.identification, meter.eoj.class_id
@@ -127,25 +110,27 @@ def _update_failed(err: Exception) -> UpdateFailed:
 
 
 async def async_setup_hv_meter(hass: HomeAssistant, entry: HvMeterConfigEntry) -> None:
-    """Open the port, identify the meter and read it once."""
-    port = int(entry.data.get(CONF_PORT, ECHONET_PORT))
-    client = open_client(entry.data[CONF_INTERFACE], port)
-    await async_start_client(client, entry.data[CONF_INTERFACE], port)
+    """Share the interface's port, identify the meter and read it once."""
+    client = await lan.async_acquire_for_entry(
+        hass, entry.data[CONF_INTERFACE], int(entry.data.get(CONF_PORT, ECHONET_PORT))
+    )
+    entry.async_on_unload(lambda: lan.async_release(hass, client))
     meter = HighVoltageMeter(client, entry.data[CONF_HOST])
     coordinator = HvMeterCoordinator(hass, entry, meter)
-    try:
-        await coordinator.async_config_entry_first_refresh()
-    except BaseException:
-        client.close()
-        raise
+    await coordinator.async_config_entry_first_refresh()
     # The meter's own 30-minute record (0xE7/0xE8) fills the hourly statistics after a gap,
     # exactly as for a low-voltage meter.
     backfill = MeterBackfill(hass, entry, meter)
     await backfill.async_start()
     entry.runtime_data = HvMeterRuntimeData(client, meter, coordinator, backfill)
     async_keep_whole(hass, entry, coordinator, backfill)
+    async_dispatcher_send(hass, SIGNAL_HV_METER, meter.identification)
 
 
-async def async_unload_hv_meter(hass: HomeAssistant, entry: HvMeterConfigEntry) -> None:
-    """Close the ECHONET Lite port."""
-    entry.runtime_data.client.close()
+def configured_identities(hass: HomeAssistant) -> set[str]:
+    """The identification numbers of the high-voltage meters that have an entry."""
+    return {
+        entry.unique_id
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        if entry.unique_id and is_high_voltage(entry)
+    }

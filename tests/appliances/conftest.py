@@ -19,7 +19,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.denki import appliances
+from custom_components.denki import appliances, lan as denki_lan
 from custom_components.denki.const import (
     CONF_HOSTS,
     CONF_INTERFACE,
@@ -112,12 +112,12 @@ async def lan(socket_enabled: None, monkeypatch: pytest.MonkeyPatch) -> AsyncIte
     distribution board).
     """
     port = free_port()
-    monkeypatch.setattr(appliances, "LISTEN_PORT", port)
-    monkeypatch.setattr(appliances, "MULTICAST_LOOP", True)
+    monkeypatch.setattr(denki_lan, "LISTEN_PORT", port)
+    monkeypatch.setattr(denki_lan, "MULTICAST_LOOP", True)
     monkeypatch.setattr(appliances, "DISCOVERY_WINDOW", 0.5)
     # Loopback answers in well under a millisecond, but a cold start of the harness can hold
     # the loop for seconds: a silent node is known in 7 s (1 + 2 + 4), not 21 s.
-    monkeypatch.setattr(appliances, "RETRY", RetryPolicy(timeout=1.0, max_timeout=4.0))
+    monkeypatch.setattr(denki_lan, "RETRY", RetryPolicy(timeout=1.0, max_timeout=4.0))
     home = Lan(port)
     await home.start(LIVING, b"LIVING-NODE-1", {AIRCON: air_conditioner(), HEATER: water_heater()})
     await home.start(

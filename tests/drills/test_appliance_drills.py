@@ -16,7 +16,7 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.denki import appliances
+from custom_components.denki import lan as denki_lan
 from custom_components.denki.lib.echonet import RetryPolicy
 from tests.appliances.conftest import LIVING, Lan, appliances_entry, set_up
 
@@ -37,7 +37,7 @@ async def quick_home(
     Loopback answers in well under a millisecond, so the nodes that do answer are
     never taken for silent.
     """
-    monkeypatch.setattr(appliances, "RETRY", RetryPolicy(timeout=0.5, attempts=2, max_timeout=0.5))
+    monkeypatch.setattr(denki_lan, "RETRY", RetryPolicy(timeout=0.5, attempts=2, max_timeout=0.5))
     entry = appliances_entry(lan)
     await set_up(hass, entry)
     yield entry

@@ -3,7 +3,7 @@
 Shared by the test_hv_* modules of this folder; their fixtures are in `hv_plugin`. The meter is
 `simulators.hv_meter` on its own loopback address, answering ECHONET Lite
 over real UDP on the test's port; the entry's port and retry policy are
-shortened through `meter_hv.LISTEN_PORT` and `meter_hv.RETRY`.
+shortened through `lan.LISTEN_PORT` and `lan.RETRY`.
 """
 
 from typing import Any

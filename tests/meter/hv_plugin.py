@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from custom_components.denki import meter_hv
+from custom_components.denki import lan
 from custom_components.denki.lib.echonet import RetryPolicy
 from simulators.hv_meter import SimulatedHighVoltageMeter
 from tests.meter.hv_fixtures import start_meter
@@ -15,8 +15,8 @@ from tests.net import free_port
 def hv_port(socket_enabled: None, monkeypatch: pytest.MonkeyPatch) -> int:
     """The test's UDP port, and retries short enough for loopback."""
     port = free_port()
-    monkeypatch.setattr(meter_hv, "LISTEN_PORT", port)
-    monkeypatch.setattr(meter_hv, "RETRY", RetryPolicy(timeout=0.3, attempts=2, max_timeout=0.6))
+    monkeypatch.setattr(lan, "LISTEN_PORT", port)
+    monkeypatch.setattr(lan, "RETRY", RetryPolicy(timeout=0.3, attempts=2, max_timeout=0.6))
     return port
 
 
