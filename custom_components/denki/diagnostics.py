@@ -73,6 +73,8 @@ async def async_get_config_entry_diagnostics(
             "scale": asdict(link.scale) if link.scale else None,
             "last_success": link.last_success.isoformat() if link.last_success else None,
             "datagrams_dropped": session.dropped if session else None,
+            "events_ignored": session.events_ignored if session else None,
+            "lines_unparsed": link.lines_unparsed,
         },
         "last_update_success": coordinator.last_update_success,
         "reading": asdict(coordinator.data) if coordinator.data else None,

@@ -296,9 +296,25 @@ class EchonetFuzzer:
 # ---------------------------------------------------------------------------
 # Wi-SUN dongle output (SK command set)
 
-_HARMLESS_EVENTS = (0x01, 0x02, 0x1F, 0x20, 0x21, 0x22, 0x25, 0x33, 0x45)
-"""Events the fuzz may send well-formed. The others (PANA failed or ended, session
-expiry, transmit limit) are true statements of the dongle that end or pause the
+_HARMLESS_EVENTS = (
+    0x01,
+    0x02,
+    0x1F,
+    0x20,
+    0x21,
+    0x22,
+    0x24,
+    0x25,
+    0x26,
+    0x27,
+    0x28,
+    0x29,
+    0x33,
+    0x45,
+)
+"""Events the fuzz may send well-formed. PANA events (24-29) but 25 name another sender
+than the meter, which the session must ignore. The others (those PANA events from the
+meter, the transmit limit) are true statements of the dongle that end or pause the
 session; their handling has tests of its own (tests/lib/broute, tests/meter)."""
 _STEERING = (b"OK", b"FAIL", b"EVENT")
 """First tokens a generated garbage line must not have: an OK or FAIL would end the

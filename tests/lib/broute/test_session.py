@@ -207,6 +207,27 @@ async def test_lost_session_fails_the_request_and_reconnect_rejoins(
     assert (await session.request(GET, same_tid(GET), within=5))[2:4] == GET[2:4]
 
 
+async def test_session_events_from_another_sender_are_ignored(
+    session: BRouteSession, pty: PtyDongle
+) -> None:
+    """Only the meter can end or renew our session: EVENT 24-29 naming another address do not."""
+    await session.connect()
+    side = " 0" if pty.model.has_side else ""
+    stranger = "FE80:0000:0000:0000:0000:0000:0000:0BAD"
+    for code in (0x24, 0x26, 0x27, 0x28, 0x29):
+        pty.write(f"EVENT {code:02X} {stranger}{side}\r\n".encode())
+    await asyncio.sleep(0.2)
+    assert session.connected
+    assert session.events_ignored == 5
+    assert session.dropped == 0
+    # Not held as if re-authenticating (29 without 25): the request goes out at once.
+    assert (await session.request(GET, same_tid(GET), within=2))[2:4] == GET[2:4]
+    # The meter's own EVENT 27, in lower case hex digits, still ends it.
+    pty.write(f"EVENT 27 {pty.model.meter.address.lower()}{side}\r\n".encode())
+    await asyncio.sleep(0.2)
+    assert not session.connected
+
+
 async def test_unanswered_request_times_out(session: BRouteSession, pty: PtyDongle) -> None:
     await session.connect()
     pty.model.silent = True

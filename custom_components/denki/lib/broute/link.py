@@ -86,6 +86,11 @@ class MeterLink:
         return self._session
 
     @property
+    def lines_unparsed(self) -> int | None:
+        """Lines of the open dongle's output that were no SK message; None with no dongle open."""
+        return None if self._dongle is None else self._dongle.unparsed
+
+    @property
     def lqi(self) -> int | None:
         """The radio link quality (LQI, 0-255) to the meter, when the dongle reports it."""
         return None if self._session is None else self._session.lqi

@@ -45,6 +45,8 @@ EVENT_SESSION_END_TIMEOUT = 0x28
 EVENT_SESSION_EXPIRED = 0x29
 EVENT_TX_LIMIT = 0x32
 EVENT_TX_LIMIT_LIFTED = 0x33
+_PANA_EVENTS = frozenset(range(EVENT_PANA_FAILED, EVENT_SESSION_EXPIRED + 1))
+"""EVENT 24 to 29: what the meter (the PANA authentication agent) says about our session."""
 _SESSION_ENDING_EVENTS = {
     EVENT_SESSION_END_REQUEST,
     EVENT_SESSION_ENDED,
@@ -121,6 +123,8 @@ class BRouteSession:
         self._dongle = dongle
         self._rbid, self._password = validate_credentials(rbid, password)
         self.pan = pan
+        self._peer = pan.address if pan is not None else None
+        """The meter joined, or being joined: the one sender of PANA events we heed."""
         self._scan_durations = scan_durations
         self._join_timeout = join_timeout
         self._side = 0  # BP35C dialect: side 0 is the B-route, side 1 the HAN
@@ -138,6 +142,8 @@ class BRouteSession:
         self._waiters: list[tuple[Matcher, asyncio.Future[bytes]]] = []
         self.notifications: asyncio.Queue[bytes] = asyncio.Queue(maxsize=256)
         self.dropped = 0
+        self.events_ignored = 0
+        """PANA events (24-29) that named another sender than the meter."""
         self.lqi: int | None = None
         """The link quality (LQI, 0-255) of the meter's last frame, or of its scan answer;
         the BP35A1 dialect reports it only in the scan."""
@@ -222,6 +228,7 @@ class BRouteSession:
         self._connecting = True
         self._drain_control()
         self._pana_heard = False
+        self._peer = pan.address
         try:
             await self._dongle.command("SKSREG", "S2", f"{pan.channel:02X}")
             await self._dongle.command("SKSREG", "S3", f"{pan.pan_id:04X}")
@@ -270,6 +277,10 @@ class BRouteSession:
             self._on_datagram(event)
             return
         if isinstance(event, SkEvent):
+            if not self._from_meter(event):
+                self.events_ignored += 1
+                _LOGGER.debug("Ignored EVENT %02X from %s: not the meter", event.code, event.sender)
+                return
             self._on_event(event)
         if self._connecting:
             self._control.put_nowait(event)
@@ -295,6 +306,17 @@ class BRouteSession:
         if self.notifications.full():
             self.notifications.get_nowait()  # the oldest gives way
         self.notifications.put_nowait(datagram.data)
+
+    def _from_meter(self, event: SkEvent) -> bool:
+        """Whether a PANA event (24-29) comes from the meter we join; other events pass.
+
+        Only the meter can end, renew or refuse our session: the same event
+        naming another sender says nothing about it.
+        """
+        peer = self._peer
+        if event.code not in _PANA_EVENTS or peer is None:
+            return True
+        return event.sender.upper() == peer.upper()
 
     def _on_event(self, event: SkEvent) -> None:
         code = event.code
