@@ -13,9 +13,10 @@ from datetime import timedelta
 import logging
 from typing import Any
 
-from homeassistant.const import Platform
+from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY
+from homeassistant.const import CONF_UNIQUE_ID, Platform
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import device_registry as dr, discovery_flow, issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -31,6 +32,7 @@ from .appliances import (
     on_frame_router,
 )
 from .const import (
+    CONF_HOST,
     CONF_HOSTS,
     CONF_INTERFACE,
     CONF_NODE_ID,
@@ -155,6 +157,8 @@ def _coordinators_for(
     new: list[ObjectCoordinator] = []
     meters = meter_hv.configured_identities(hass)
     for info in node.objects:
+        if info.eoj.class_id in HIGH_VOLTAGE_CLASSES:
+            _offer_meter(hass, entry, node)
         if _is_meter_entry(node, info, meters):
             continue  # its own high-voltage meter entry shows it
         key = object_key(node.identity, info.eoj)
@@ -173,6 +177,25 @@ def _coordinators_for(
 def _is_meter_entry(node: NodeInfo, info: ObjectInfo, meters: set[str]) -> bool:
     """Whether the object is a high-voltage meter that has an entry of its own."""
     return info.eoj.class_id in HIGH_VOLTAGE_CLASSES and node.identity in meters
+
+
+def _offer_meter(hass: HomeAssistant, entry: AppliancesConfigEntry, node: NodeInfo) -> None:
+    """A high-voltage meter without an entry: offer one (it is a generic device until then).
+
+    Home Assistant keeps one such flow per meter, and none once the user ignores it.
+    For a meter that has its entry, the flow only moves the entry to the address
+    the meter was found at (after a DHCP change), and ends.
+    """
+    discovery_flow.async_create_flow(
+        hass,
+        DOMAIN,
+        context={"source": SOURCE_INTEGRATION_DISCOVERY},
+        data={
+            CONF_HOST: node.address,
+            CONF_INTERFACE: entry.data[CONF_INTERFACE],
+            CONF_UNIQUE_ID: node.identity,
+        },
+    )
 
 
 def _meter_handover(hass: HomeAssistant, entry: AppliancesConfigEntry) -> Callable[[str], None]:

@@ -18,6 +18,7 @@ from homeassistant.config_entries import (
     OptionsFlow,
     OptionsFlowWithReload,
 )
+from homeassistant.const import CONF_UNIQUE_ID
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.selector import (
@@ -189,6 +190,7 @@ class DenkiConfigFlow(AggregatorFlowMixin, ConfigFlow, domain=DOMAIN):
         self._appliances_input: dict[str, Any] = {}
         self._found: list[NodeInfo] = []
         self._discovered: dict[str, str] = {}
+        self._hv_discovered: dict[str, str] = {}
         self._usb_placeholders: dict[str, str] = {}
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -452,6 +454,36 @@ class DenkiConfigFlow(AggregatorFlowMixin, ConfigFlow, domain=DOMAIN):
             errors=errors,
         )
 
+    async def _discovered_hv_meter(self, discovery_info: DiscoveryInfoType) -> ConfigFlowResult:
+        """An appliances entry found a high-voltage meter: offer its own entry."""
+        host = str(discovery_info[CONF_HOST])
+        await self.async_set_unique_id(str(discovery_info[CONF_UNIQUE_ID]))
+        # Known already (perhaps moved by DHCP): the entry follows it to the new address.
+        self._abort_if_unique_id_configured(updates={CONF_HOST: host})
+        self._hv_discovered = {CONF_HOST: host, CONF_INTERFACE: str(discovery_info[CONF_INTERFACE])}
+        self.context["title_placeholders"] = {"name": f"High-voltage meter ({host})"}
+        return await self.async_step_meter_hv_confirm()
+
+    async def async_step_meter_hv_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Confirm the discovered meter; it is asked again who it is before the entry is made."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data, errors = await self._check_hv_meter(self._hv_discovered)
+            if data is not None:
+                self._abort_if_unique_id_configured(updates=data)
+                return self.async_create_entry(
+                    title=f"High-voltage meter ({data[CONF_HOST]})", data=data
+                )
+            errors = {"base": next(iter(errors.values()))}  # the form has no fields to mark
+        self._set_confirm_only()
+        return self.async_show_form(
+            step_id="meter_hv_confirm",
+            description_placeholders={"host": self._hv_discovered[CONF_HOST]},
+            errors=errors,
+        )
+
     async def async_step_reconfigure_meter_hv(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
@@ -509,7 +541,8 @@ class DenkiConfigFlow(AggregatorFlowMixin, ConfigFlow, domain=DOMAIN):
             return None, {CONF_HOST: "not_a_high_voltage_meter"}
         except EchonetError, MeterValueError:
             return None, {CONF_HOST: "no_answer"}
-        await self.async_set_unique_id(identity)
+        # A meter the appliances entry offered can still be added by hand: that offer then ends.
+        await self.async_set_unique_id(identity, raise_on_progress=False)
         return {
             CONF_KIND: EntryKind.METER,
             CONF_HOST: hosts[0],
@@ -561,7 +594,12 @@ class DenkiConfigFlow(AggregatorFlowMixin, ConfigFlow, domain=DOMAIN):
     async def async_step_integration_discovery(
         self, discovery_info: DiscoveryInfoType
     ) -> ConfigFlowResult:
-        """Devices answered on an address of this host: offer an appliances entry there."""
+        """Devices answered on an address of this host: offer an appliances entry there.
+
+        An appliances entry that finds a high-voltage meter offers it too (CONF_HOST set).
+        """
+        if CONF_HOST in discovery_info:
+            return await self._discovered_hv_meter(discovery_info)
         interface = str(discovery_info[CONF_INTERFACE])
         await self.async_set_unique_id(f"appliances-{interface}")
         self._abort_if_unique_id_configured()

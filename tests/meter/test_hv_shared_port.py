@@ -7,8 +7,9 @@ discovery finds the meter exactly as it would on a real LAN.
 """
 
 import socket
+from typing import Any
 
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY, SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er
@@ -164,6 +165,7 @@ async def test_adding_the_meter_removes_the_generic_device_it_was(
     assert devices.async_get_devices(identifiers={(DOMAIN, IDENTITY)})
     assert things.state is ConfigEntryState.LOADED
     assert lan.users(hass, INTERFACE, hv_port) == 2
+    assert not _meter_offers(hass)  # the appliances entry's offer of it ended with it
 
     # Rediscovery does not bring the generic device back.
     await things.runtime_data.directory.discover(0.3)
@@ -205,3 +207,66 @@ async def test_appliances_are_added_on_the_meters_interface(
     assert result["step_id"] == "appliances_found"
     assert result["description_placeholders"]["count"] == "1"
     assert lan.users(hass, INTERFACE, hv_port) == 1
+
+
+def _meter_offers(hass: HomeAssistant) -> list[dict[str, Any]]:
+    return [
+        flow
+        for flow in hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+        if flow["context"]["source"] == SOURCE_INTEGRATION_DISCOVERY
+        and flow["context"].get("unique_id") == IDENTITY
+    ]
+
+
+async def test_a_meter_the_appliances_find_is_offered_and_added(
+    hass: HomeAssistant,
+    hv_meter: SimulatedHighVoltageMeter,
+    hv_port: int,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    things = _appliances(hv_port)
+    await _set_up(hass, things)
+    await _meter_found(hass, things)
+    [offer] = _meter_offers(hass)
+    assert offer["step_id"] == "meter_hv_confirm"
+    assert offer["context"]["title_placeholders"] == {"name": f"High-voltage meter ({METER})"}
+    # Found again (the next discovery): still one offer.
+    await things.runtime_data.directory.discover(0.3)
+    await hass.async_block_till_done()
+    assert len(_meter_offers(hass)) == 1
+
+    # The meter goes quiet before the user confirms: said on the form, nothing added.
+    hv_meter.silent = True
+    result = await hass.config_entries.flow.async_configure(offer["flow_id"], {})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "no_answer"}
+    hv_meter.silent = False
+    result = await hass.config_entries.flow.async_configure(offer["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == IDENTITY
+    assert result["data"] == {
+        CONF_KIND: EntryKind.METER,
+        CONF_HOST: METER,
+        CONF_INTERFACE: INTERFACE,
+        CONF_PORT: hv_port,
+    }
+    await hass.async_block_till_done()
+    assert result["result"].state is ConfigEntryState.LOADED
+    devices = dr.async_get(hass)
+    assert not devices.async_get_devices(identifiers={(DOMAIN, METER_OBJECT)})
+    assert not _meter_offers(hass)
+
+
+async def test_a_meter_found_at_a_new_address_moves_its_entry(
+    hass: HomeAssistant, hv_meter: SimulatedHighVoltageMeter, hv_port: int
+) -> None:
+    """DHCP gave the meter a new address: the appliances' discovery takes its entry there."""
+    meter = hv_entry(hv_port, host="127.0.14.50")
+    meter.add_to_hass(hass)  # not loaded: nothing answers at its old address
+    things = _appliances(hv_port)
+    await _set_up(hass, things)
+    await _meter_found(hass, things)
+    await hass.async_block_till_done()
+    assert meter.data[CONF_HOST] == METER
+    assert not _meter_offers(hass)
+    assert METER_OBJECT not in things.runtime_data.coordinators
