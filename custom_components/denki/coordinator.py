@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 import time
 from typing import TYPE_CHECKING, Final
 
@@ -82,6 +82,11 @@ class MeterCoordinator(DataUpdateCoordinator[LiveReading]):
         )
         self.link = link
         self._failing_since: float | None = None
+
+    @property
+    def last_success(self) -> datetime | None:
+        """When the meter last answered, if it has: the link knows."""
+        return self.link.last_success
 
     async def _async_setup(self) -> None:
         """Join the meter once before the first poll."""

@@ -1,17 +1,18 @@
 """Base entities: device info, availability and unique ids from the source's own identity (or the entry's)."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import Entity
-from homeassistant.helpers.update_coordinator import CoordinatorEntity
+from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpdateCoordinator
 
 from .appliance_entities import PlannedEntity
 from .appliances import ObjectCoordinator, class_name
 from .const import DOMAIN
-from .coordinator import MeterCoordinator
 from .lib.echonet.classes import DecodedValue, PropertyValueError, decode_value, encode_value
 from .lib.echonet.manufacturers import manufacturer_name
 
@@ -33,22 +34,24 @@ class ServiceEntity(Entity):
         )
 
 
-class MeterEntity(CoordinatorEntity[MeterCoordinator]):
-    """An entity of the smart meter: its identity is the meter's (0x83), never the dongle's."""
+@dataclass(frozen=True, kw_only=True)
+class MeterDevice:
+    """A smart meter's device: named by the meter's identity (0x83), never a dongle or an IP."""
+
+    identity: str
+    info: DeviceInfo
+
+
+class MeterEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEntity[CoordinatorT]):
+    """An entity of a smart meter of either kind, polled by its coordinator."""
 
     _attr_has_entity_name = True
 
-    def __init__(self, coordinator: MeterCoordinator, key: str) -> None:
-        """Name the entity after `key`, under the meter's device."""
+    def __init__(self, coordinator: CoordinatorT, meter: MeterDevice, key: str) -> None:
+        """Name the entity after `key`, under `meter`'s device."""
         super().__init__(coordinator)
-        meter_id = coordinator.link.identification
-        self._attr_unique_id = f"{meter_id}_{key}"
-        self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, str(meter_id))},
-            translation_key="smart_meter",
-            model="Low-voltage smart electric energy meter (0x0288)",
-            serial_number=meter_id,
-        )
+        self._attr_unique_id = f"{meter.identity}_{key}"
+        self._attr_device_info = meter.info
 
 
 class ApplianceEntity(CoordinatorEntity[ObjectCoordinator]):

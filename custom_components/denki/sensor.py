@@ -1,34 +1,26 @@
 """Sensors of Denki: the smart meter's power, current, energy and back-fill; appliance values."""
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
-
-from homeassistant.components.sensor import (
-    SensorDeviceClass,
-    SensorEntity,
-    SensorEntityDescription,
-    SensorStateClass,
-)
-from homeassistant.const import (
-    PERCENTAGE,
-    EntityCategory,
-    UnitOfElectricCurrent,
-    UnitOfEnergy,
-    UnitOfPower,
-)
+from homeassistant.components.sensor import SensorDeviceClass, SensorEntity, SensorStateClass
+from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfElectricCurrent
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.typing import StateType
 
 from .aggregator_entities import async_setup_aggregator_sensors
 from .appliance_sensor import async_setup_appliance_sensors
-from .const import CONF_KIND, EntryKind
+from .const import CONF_KIND, DOMAIN, EntryKind
 from .coordinator import MeterConfigEntry, MeterCoordinator
-from .entity import MeterEntity
-from .lib.broute.link import LiveReading
+from .entity import MeterDevice, MeterEntity
 from .meter_hv import is_high_voltage
 from .meter_hv_sensor import async_setup_hv_meter_sensors
+from .meter_sensor import (
+    ENERGY_IMPORT,
+    LAST_READ,
+    MeterSensor,
+    MeterSensorDescription,
+    energy_export,
+    power,
+)
 from .meter_statistics import MeterBackfill
 from .savings_entities import async_setup_savings_sensors
 
@@ -36,31 +28,18 @@ from .savings_entities import async_setup_savings_sensors
 PARALLEL_UPDATES = 0
 
 
-@dataclass(frozen=True, kw_only=True)
-class MeterSensorDescription(SensorEntityDescription):
-    """A sensor of the meter: how to read it and whether this meter has it."""
-
-    value_fn: Callable[[LiveReading], StateType]
-    has_fn: Callable[[LiveReading], bool] = lambda _: True
-
-
-METER_SENSORS: tuple[MeterSensorDescription, ...] = (
-    MeterSensorDescription(
-        key="power",
-        translation_key="power",
-        device_class=SensorDeviceClass.POWER,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=UnitOfPower.WATT,
-        value_fn=lambda reading: reading.power_w,
-    ),
+METER_SENSORS: tuple[MeterSensorDescription[MeterCoordinator], ...] = (
+    power(),
     MeterSensorDescription(
         key="current_r",
         translation_key="current_r",
         device_class=SensorDeviceClass.CURRENT,
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
-        value_fn=lambda reading: reading.current.r_phase if reading.current else None,
-        has_fn=lambda reading: reading.current is not None,
+        value_fn=lambda coordinator: (
+            coordinator.data.current.r_phase if coordinator.data.current else None
+        ),
+        has_fn=lambda coordinator: coordinator.data.current is not None,
     ),
     MeterSensorDescription(
         key="current_t",
@@ -68,29 +47,17 @@ METER_SENSORS: tuple[MeterSensorDescription, ...] = (
         device_class=SensorDeviceClass.CURRENT,
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
-        value_fn=lambda reading: reading.current.t_phase if reading.current else None,
+        value_fn=lambda coordinator: (
+            coordinator.data.current.t_phase if coordinator.data.current else None
+        ),
         # A single-phase two-wire installation has no T phase (0x7FFE).
-        has_fn=lambda reading: reading.current is not None and not reading.current.single_phase,
+        has_fn=lambda coordinator: (
+            coordinator.data.current is not None and not coordinator.data.current.single_phase
+        ),
     ),
-    MeterSensorDescription(
-        key="energy_import",
-        translation_key="energy_import",
-        device_class=SensorDeviceClass.ENERGY,
-        state_class=SensorStateClass.TOTAL_INCREASING,
-        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-        suggested_display_precision=2,
-        value_fn=lambda reading: reading.import_kwh,
-    ),
-    MeterSensorDescription(
-        key="energy_export",
-        translation_key="energy_export",
-        device_class=SensorDeviceClass.ENERGY,
-        state_class=SensorStateClass.TOTAL_INCREASING,
-        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-        suggested_display_precision=2,
-        value_fn=lambda reading: reading.export_kwh,
-        has_fn=lambda reading: reading.export_kwh is not None,
-    ),
+    ENERGY_IMPORT,
+    energy_export(has_fn=lambda coordinator: coordinator.data.export_kwh is not None),
+    LAST_READ,
 )
 
 
@@ -114,56 +81,32 @@ async def async_setup_entry(
         return
     data = entry.runtime_data
     coordinator = data.coordinator
+    meter = meter_device(coordinator)
     entities: list[SensorEntity] = [
-        MeterSensor(coordinator, description)
+        MeterSensor(coordinator, meter, description)
         for description in METER_SENSORS
-        if description.has_fn(coordinator.data)
+        if description.has_fn(coordinator)
     ]
-    entities.append(LastReadSensor(coordinator))
-    entities.append(LinkQualitySensor(coordinator))
-    entities.append(BackfillSensor(coordinator, data.backfill))
+    entities.append(LinkQualitySensor(coordinator, meter))
+    entities.append(BackfillSensor(coordinator, meter, data.backfill))
     async_add_entities(entities)
 
 
-class MeterSensor(MeterEntity, SensorEntity):
-    """A live value of the meter."""
-
-    entity_description: MeterSensorDescription
-
-    def __init__(self, coordinator: MeterCoordinator, description: MeterSensorDescription) -> None:
-        """Describe the sensor by `description`."""
-        super().__init__(coordinator, description.key)
-        self.entity_description = description
-
-    @property
-    def native_value(self) -> StateType:
-        """The latest reading."""
-        return self.entity_description.value_fn(self.coordinator.data)
+def meter_device(coordinator: MeterCoordinator) -> MeterDevice:
+    """The low-voltage meter behind the dongle: its identity is the meter's (0x83), never the dongle's."""
+    meter_id = coordinator.link.identification
+    return MeterDevice(
+        identity=str(meter_id),
+        info=DeviceInfo(
+            identifiers={(DOMAIN, str(meter_id))},
+            translation_key="smart_meter",
+            model="Low-voltage smart electric energy meter (0x0288)",
+            serial_number=meter_id,
+        ),
+    )
 
 
-class LastReadSensor(MeterEntity, SensorEntity):
-    """When the meter last answered: diagnostic."""
-
-    _attr_translation_key = "last_read"
-    _attr_device_class = SensorDeviceClass.TIMESTAMP
-    _attr_entity_category = EntityCategory.DIAGNOSTIC
-
-    def __init__(self, coordinator: MeterCoordinator) -> None:
-        """One per meter."""
-        super().__init__(coordinator, "last_read")
-
-    @property
-    def available(self) -> bool:
-        """Known even while the meter does not answer: that is when it matters."""
-        return self.coordinator.link.last_success is not None
-
-    @property
-    def native_value(self) -> datetime | None:
-        """The time of the last successful read."""
-        return self.coordinator.link.last_success
-
-
-class LinkQualitySensor(MeterEntity, SensorEntity):
+class LinkQualitySensor(MeterEntity[MeterCoordinator], SensorEntity):
     """The radio link quality (LQI, 0-255, higher is better) of the meter's last frame.
 
     Diagnostic and disabled by default, like signal strength elsewhere in Home
@@ -176,9 +119,9 @@ class LinkQualitySensor(MeterEntity, SensorEntity):
     _attr_entity_registry_enabled_default = False
     _attr_state_class = SensorStateClass.MEASUREMENT
 
-    def __init__(self, coordinator: MeterCoordinator) -> None:
+    def __init__(self, coordinator: MeterCoordinator, meter: MeterDevice) -> None:
         """One per meter."""
-        super().__init__(coordinator, "link_quality")
+        super().__init__(coordinator, meter, "link_quality")
 
     @property
     def native_value(self) -> int | None:
@@ -186,7 +129,7 @@ class LinkQualitySensor(MeterEntity, SensorEntity):
         return self.coordinator.link.lqi
 
 
-class BackfillSensor(MeterEntity, SensorEntity):
+class BackfillSensor(MeterEntity[MeterCoordinator], SensorEntity):
     """Progress of filling gaps from the meter's records: 100 % when none are left."""
 
     _attr_translation_key = "backfill"
@@ -194,9 +137,11 @@ class BackfillSensor(MeterEntity, SensorEntity):
     _attr_native_unit_of_measurement = PERCENTAGE
     _attr_state_class = SensorStateClass.MEASUREMENT
 
-    def __init__(self, coordinator: MeterCoordinator, backfill: MeterBackfill) -> None:
+    def __init__(
+        self, coordinator: MeterCoordinator, meter: MeterDevice, backfill: MeterBackfill
+    ) -> None:
         """Follow `backfill`'s status."""
-        super().__init__(coordinator, "backfill")
+        super().__init__(coordinator, meter, "backfill")
         self._backfill = backfill
 
     async def async_added_to_hass(self) -> None:
