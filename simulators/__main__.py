@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import json
 from pathlib import Path
+import signal
 
 from .home import HV_METER_KINDS, SimulatedHome
 
@@ -42,8 +43,14 @@ async def _run(args: argparse.Namespace) -> None:
         await asyncio.to_thread(partial.write_text, text)
         await asyncio.to_thread(partial.replace, args.endpoints_file)
     print(text, flush=True)
+    # Ctrl+C or a TERM stops the home cleanly. Handlers of our own, because a shell that
+    # starts a job in the background without job control starts it with SIGINT ignored.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
     try:
-        await asyncio.Event().wait()
+        await stop.wait()
     finally:
         await home.stop()
 
