@@ -169,6 +169,11 @@ async def probe_dongle(port: str, within: float = PROBE_SECONDS) -> DongleInfo |
             LOGGER.debug("%s did not close cleanly: %s", port, err or "timeout")
 
 
+def _hv_meter_title(host: str) -> str:
+    """A high-voltage meter's entry (and discovery) title."""
+    return f"High-voltage meter ({host})"
+
+
 class DenkiConfigFlow(AggregatorFlowMixin, ConfigFlow, domain=DOMAIN):
     """Let the user choose which part of the home to add.
 
@@ -442,10 +447,7 @@ class DenkiConfigFlow(AggregatorFlowMixin, ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             data, errors = await self._check_hv_meter(user_input)
             if data is not None:
-                self._abort_if_unique_id_configured(updates=data)
-                return self.async_create_entry(
-                    title=f"High-voltage meter ({data[CONF_HOST]})", data=data
-                )
+                return self._create_hv_meter_entry(data)
         return self.async_show_form(
             step_id="meter_hv",
             data_schema=self.add_suggested_values_to_schema(
@@ -454,6 +456,11 @@ class DenkiConfigFlow(AggregatorFlowMixin, ConfigFlow, domain=DOMAIN):
             errors=errors,
         )
 
+    def _create_hv_meter_entry(self, data: dict[str, Any]) -> ConfigFlowResult:
+        """The entry of a checked meter; one already known takes the new address instead."""
+        self._abort_if_unique_id_configured(updates=data)
+        return self.async_create_entry(title=_hv_meter_title(data[CONF_HOST]), data=data)
+
     async def _discovered_hv_meter(self, discovery_info: DiscoveryInfoType) -> ConfigFlowResult:
         """An appliances entry found a high-voltage meter: offer its own entry."""
         host = str(discovery_info[CONF_HOST])
@@ -461,7 +468,7 @@ class DenkiConfigFlow(AggregatorFlowMixin, ConfigFlow, domain=DOMAIN):
         # Known already (perhaps moved by DHCP): the entry follows it to the new address.
         self._abort_if_unique_id_configured(updates={CONF_HOST: host})
         self._hv_discovered = {CONF_HOST: host, CONF_INTERFACE: str(discovery_info[CONF_INTERFACE])}
-        self.context["title_placeholders"] = {"name": f"High-voltage meter ({host})"}
+        self.context["title_placeholders"] = {"name": _hv_meter_title(host)}
         return await self.async_step_meter_hv_confirm()
 
     async def async_step_meter_hv_confirm(
@@ -472,10 +479,7 @@ class DenkiConfigFlow(AggregatorFlowMixin, ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             data, errors = await self._check_hv_meter(self._hv_discovered)
             if data is not None:
-                self._abort_if_unique_id_configured(updates=data)
-                return self.async_create_entry(
-                    title=f"High-voltage meter ({data[CONF_HOST]})", data=data
-                )
+                return self._create_hv_meter_entry(data)
             errors = {"base": next(iter(errors.values()))}  # the form has no fields to mark
         self._set_confirm_only()
         return self.async_show_form(
@@ -534,7 +538,7 @@ class DenkiConfigFlow(AggregatorFlowMixin, ConfigFlow, domain=DOMAIN):
         try:
             # The interface's port is shared: a loaded meter or appliances entry there holds it.
             async with lan.async_borrow(self.hass, interface, lan.LISTEN_PORT) as client:
-                identity, _ = await meter_hv.async_identify(client, hosts[0])
+                identity = await meter_hv.async_identify(client, hosts[0])
         except TransportError:
             return None, {CONF_INTERFACE: "cannot_bind"}
         except NotAHighVoltageMeterError:

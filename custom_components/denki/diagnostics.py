@@ -22,6 +22,7 @@ from .const import (
 )
 from .coordinator import MeterConfigEntry
 from .meter_hv import HvMeterRuntimeData, is_high_voltage
+from .meter_statistics import MeterBackfill
 from .savings_entry import SavingsTracker
 
 TO_REDACT = {
@@ -78,10 +79,7 @@ async def async_get_config_entry_diagnostics(
         },
         "last_update_success": coordinator.last_update_success,
         "reading": asdict(coordinator.data) if coordinator.data else None,
-        "backfill": {
-            key: value.isoformat() if hasattr(value, "isoformat") else value
-            for key, value in asdict(data.backfill.status).items()
-        },
+        "backfill": _backfill_status(data.backfill),
     }
 
 
@@ -161,8 +159,13 @@ def hv_meter_diagnostics(data: HvMeterRuntimeData) -> dict[str, Any]:
         },
         "last_update_success": coordinator.last_update_success,
         "reading": asdict(coordinator.data) if coordinator.data else None,
-        "backfill": {
-            key: value.isoformat() if hasattr(value, "isoformat") else value
-            for key, value in asdict(data.backfill.status).items()
-        },
+        "backfill": _backfill_status(data.backfill),
+    }
+
+
+def _backfill_status(backfill: MeterBackfill) -> dict[str, Any]:
+    """Where either kind of meter's statistics back-fill stands, its times in ISO form."""
+    return {
+        key: value.isoformat() if hasattr(value, "isoformat") else value
+        for key, value in asdict(backfill.status).items()
     }

@@ -57,6 +57,11 @@ class _Ports:
 _DATA: HassKey[_Ports] = HassKey(f"{DOMAIN}_echonet_ports")
 
 
+def _key(interface: str, port: int) -> tuple[str, int]:
+    """The registry's key of a port: the address in canonical form (ValueError if not IPv4)."""
+    return str(ipaddress.IPv4Address(interface)), port
+
+
 def _ports(hass: HomeAssistant) -> _Ports:
     ports = hass.data.get(_DATA)
     if ports is None:
@@ -80,12 +85,12 @@ async def async_acquire(
         TransportError: The port cannot be opened (another program holds it).
         ValueError: `interface` is not an IPv4 address.
     """
-    transport = EchonetTransport(interface, port=port, multicast_loop=MULTICAST_LOOP)
-    key = transport.local_address
+    key = _key(interface, port)
     ports = _ports(hass)
     async with ports.lock:
         held = ports.open.get(key)
         if held is None:
+            transport = EchonetTransport(interface, port=port, multicast_loop=MULTICAST_LOOP)
             client = EchonetClient(transport, retry=RETRY, node=node)
             await client.start()
             held = ports.open[key] = _Port(client)
@@ -109,7 +114,7 @@ def async_release(hass: HomeAssistant, client: EchonetClient) -> None:
 
 def users(hass: HomeAssistant, interface: str, port: int) -> int:
     """How many hold the client on `interface`:`port` (0: the port is closed)."""
-    held = _ports(hass).open.get((str(ipaddress.IPv4Address(interface)), port))
+    held = _ports(hass).open.get(_key(interface, port))
     return 0 if held is None else held.users
 
 

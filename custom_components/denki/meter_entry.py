@@ -9,7 +9,7 @@ from .kinds import KIND_HANDLERS, KindHandler
 from .lib.broute.link import MeterLink
 from .lib.broute.session import PanInfo
 from .meter_hv import async_setup_hv_meter, is_high_voltage
-from .meter_statistics import BACKFILL_MINUTE, MeterBackfill, async_keep_whole  # noqa: F401 - BACKFILL_MINUTE: the drills import it from here
+from .meter_statistics import MeterBackfill, async_keep_whole
 
 PLATFORMS = (Platform.SENSOR,)
 

@@ -37,8 +37,8 @@ def is_high_voltage(entry: ConfigEntry) -> bool:
     return CONF_HOST in entry.data
 
 
-async def async_identify(client: EchonetClient, host: str) -> tuple[str, int]:
-    """Ask `host` whether it is a high-voltage meter: its identification number and class.
+async def async_identify(client: EchonetClient, host: str) -> str:
+    """Ask `host` whether it is a high-voltage meter; its identification number if it is.
 
     Raises:
         EchonetError: The host did not answer, or did not say who it is.
@@ -47,7 +47,7 @@ async def async_identify(client: EchonetClient, host: str) -> tuple[str, int]:
     """
     meter = HighVoltageMeter(client, host)
     await meter.connect()
-    return meter.identification, meter.eoj.class_id
+    return meter.identification
 
 
 @dataclass
