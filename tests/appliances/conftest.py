@@ -8,7 +8,7 @@ not need.
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from unittest.mock import PropertyMock, patch
 
@@ -142,16 +142,18 @@ async def lan(socket_enabled: None, monkeypatch: pytest.MonkeyPatch) -> AsyncIte
     home.close()
 
 
-def appliances_entry(lan: Lan, **options: object) -> MockConfigEntry:
-    """An appliances entry on INTERFACE and the LAN's port."""
+def appliances_entry(
+    lan: Lan, *, interface: str = INTERFACE, hosts: Sequence[str] = (), **options: object
+) -> MockConfigEntry:
+    """An appliances entry on `interface` and the LAN's port, told `hosts` to ask directly."""
     return MockConfigEntry(
         domain=DOMAIN,
-        title=f"ECHONET Lite ({INTERFACE})",
-        unique_id=f"appliances-{INTERFACE}",
+        title=f"ECHONET Lite ({interface})",
+        unique_id=f"appliances-{interface}",
         data={
             CONF_KIND: EntryKind.APPLIANCES,
-            CONF_INTERFACE: INTERFACE,
-            CONF_HOSTS: [],
+            CONF_INTERFACE: interface,
+            CONF_HOSTS: list(hosts),
             CONF_PORT: lan.port,
             CONF_NODE_ID: "00112233445566778899aabbcc",
         },

@@ -8,6 +8,9 @@ shortened through `lan.LISTEN_PORT` and `lan.RETRY`.
 
 from typing import Any
 
+from homeassistant.config_entries import SOURCE_USER
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -43,3 +46,18 @@ async def start_meter(
     sim = SimulatedHighVoltageMeter(address, port, dt_util.utcnow, bidirectional=bidirectional)
     await sim.start()
     return sim
+
+
+async def submit_hv_meter(hass: HomeAssistant, host: str, interface: str = INTERFACE) -> Any:
+    """Choose "High-voltage meter" in the menu and submit its form; the flow's next result."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.MENU
+    assert "meter_hv" in result["menu_options"]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "meter_hv"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "meter_hv"
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: host, CONF_INTERFACE: interface}
+    )

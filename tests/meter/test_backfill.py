@@ -18,11 +18,21 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     do_adhoc_statistics,
 )
 
+from custom_components.denki.meter_statistics import MeterBackfill
+
 from .conftest import Home
 
 IMPORTED = "sensor.smart_meter_energy_imported"
 EXPORTED = "sensor.smart_meter_energy_exported"
 STEP = timedelta(minutes=5)
+
+
+async def _run_backfill(hass: HomeAssistant, backfill: MeterBackfill) -> None:
+    """Run the back-fill once, as the hourly timer would, and wait until its rows are written."""
+    backfill.schedule()
+    assert backfill.task is not None
+    await backfill.task
+    await async_wait_recording_done(hass)
 
 
 async def _live_for(
@@ -81,10 +91,7 @@ async def test_six_hours_stopped_are_filled_from_the_meter(  # noqa: PLR0917 - f
     assert len(before[IMPORTED]) < 10
 
     caplog.set_level(logging.INFO)
-    backfill.schedule()
-    assert backfill.task is not None
-    await backfill.task
-    await async_wait_recording_done(hass)
+    await _run_backfill(hass, backfill)
     assert backfill.status.hours_written > 0
     assert any("missing hours" in r.getMessage() for r in caplog.records)
 
@@ -121,8 +128,5 @@ async def test_six_hours_stopped_are_filled_from_the_meter(  # noqa: PLR0917 - f
     # A second run finds nothing to change: replaying never double counts.
     written = backfill.status.hours_written
     backfill.status.covered_until = None
-    backfill.schedule()
-    assert backfill.task is not None
-    await backfill.task
-    await async_wait_recording_done(hass)
+    await _run_backfill(hass, backfill)
     assert backfill.status.hours_written == written

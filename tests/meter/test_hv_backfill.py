@@ -17,14 +17,14 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.components.recorder.common import (
-    async_wait_recording_done,
-)
 
 from custom_components.denki.const import DOMAIN
 from simulators.hv_meter import SimulatedHighVoltageMeter
 from tests.meter.hv_fixtures import IDENTITY, hv_entry
-from tests.meter.test_backfill import _live_for  # one pace of polls and compiled periods
+from tests.meter.test_backfill import (  # one pace of polls and compiled periods, one run
+    _live_for,
+    _run_backfill,
+)
 
 pytest_plugins = ["tests.meter.hv_plugin"]
 
@@ -64,10 +64,7 @@ async def test_six_hours_stopped_are_filled_from_the_meter(  # noqa: PLR0917 - f
     await _live_for(hass, entry, freezer, 24)  # two more hours
 
     caplog.set_level(logging.INFO)
-    backfill.schedule()
-    assert backfill.task is not None
-    await backfill.task
-    await async_wait_recording_done(hass)
+    await _run_backfill(hass, backfill)
     assert backfill.status.hours_written > 0
     assert any("missing hours" in r.getMessage() for r in caplog.records)
 
@@ -93,8 +90,5 @@ async def test_six_hours_stopped_are_filled_from_the_meter(  # noqa: PLR0917 - f
     # A second run finds nothing to change: replaying never double counts.
     written = backfill.status.hours_written
     backfill.status.covered_until = None
-    backfill.schedule()
-    assert backfill.task is not None
-    await backfill.task
-    await async_wait_recording_done(hass)
+    await _run_backfill(hass, backfill)
     assert backfill.status.hours_written == written

@@ -1,8 +1,6 @@
 """Adding a high-voltage meter by IP address: the menu, the check that it is one, every error."""
 
-from typing import Any
-
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
@@ -11,35 +9,25 @@ from custom_components.denki.lib.echonet import EOJ
 from simulators.echonet_devices import air_conditioner, home_node
 from simulators.echonet_node import SimulatedNode
 from simulators.hv_meter import SimulatedHighVoltageMeter
-from tests.meter.hv_fixtures import IDENTITY, INTERFACE, METER, NOBODY, OTHER, hv_entry, start_meter
+from tests.meter.hv_fixtures import (
+    IDENTITY,
+    INTERFACE,
+    METER,
+    NOBODY,
+    OTHER,
+    hv_entry,
+    start_meter,
+    submit_hv_meter,
+)
 
 pytest_plugins = ["tests.meter.hv_plugin"]
-
-
-async def _form(hass: HomeAssistant) -> str:
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    assert result["type"] is FlowResultType.MENU
-    assert "meter_hv" in result["menu_options"]
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "meter_hv"}
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "meter_hv"
-    return str(result["flow_id"])
-
-
-async def _submit(hass: HomeAssistant, host: str, interface: str = INTERFACE) -> Any:
-    flow_id = await _form(hass)
-    return await hass.config_entries.flow.async_configure(
-        flow_id, {CONF_HOST: host, CONF_INTERFACE: interface}
-    )
 
 
 async def test_meter_by_ip_then_entry(
     hass: HomeAssistant, hv_meter: SimulatedHighVoltageMeter, hv_port: int
 ) -> None:
     """The IP answers as 0x028A: the entry is the meter's identity, not its address."""
-    result = await _submit(hass, f" {METER} ")
+    result = await submit_hv_meter(hass, f" {METER} ")
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["result"].unique_id == IDENTITY
     assert result["data"] == {
@@ -53,16 +41,16 @@ async def test_meter_by_ip_then_entry(
 
 
 async def test_nothing_at_that_address(hass: HomeAssistant, hv_port: int) -> None:
-    result = await _submit(hass, NOBODY)
+    result = await submit_hv_meter(hass, NOBODY)
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_HOST: "no_answer"}
 
 
 async def test_not_an_address(hass: HomeAssistant, hv_port: int) -> None:
     for host in ("meter.local", "", f"{METER} {OTHER}"):
-        result = await _submit(hass, host)
+        result = await submit_hv_meter(hass, host)
         assert result["errors"] == {CONF_HOST: "invalid_host"}
-    result = await _submit(hass, METER, interface="eth0")
+    result = await submit_hv_meter(hass, METER, interface="eth0")
     assert result["errors"] == {CONF_INTERFACE: "invalid_interface"}
 
 
@@ -70,7 +58,7 @@ async def test_port_not_free(
     hass: HomeAssistant, hv_meter: SimulatedHighVoltageMeter, hv_port: int
 ) -> None:
     """The meter's own address is not this computer's to bind... it is taken by the meter."""
-    result = await _submit(hass, OTHER, interface=METER)
+    result = await submit_hv_meter(hass, OTHER, interface=METER)
     assert result["errors"] == {CONF_INTERFACE: "cannot_bind"}
 
 
@@ -79,7 +67,7 @@ async def test_another_class_is_refused(hass: HomeAssistant, hv_port: int) -> No
     node = SimulatedNode(OTHER, hv_port, objects, settable=settable)
     await node.start()
     try:
-        result = await _submit(hass, OTHER)
+        result = await submit_hv_meter(hass, OTHER)
     finally:
         node.close()
     assert result["type"] is FlowResultType.FORM
@@ -92,7 +80,7 @@ async def test_already_configured_meter_moves_to_the_new_address(
     """Added again at another address: no second entry; the existing one takes the address."""
     entry = hv_entry(hv_port, host="127.0.14.50")
     entry.add_to_hass(hass)
-    result = await _submit(hass, METER)
+    result = await submit_hv_meter(hass, METER)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
     assert entry.data[CONF_HOST] == METER

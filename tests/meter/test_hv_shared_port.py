@@ -22,15 +22,14 @@ from custom_components.denki.const import (
     CONF_HOSTS,
     CONF_INTERFACE,
     CONF_KIND,
-    CONF_NODE_ID,
     CONF_PORT,
     DOMAIN,
     EntryKind,
 )
 from custom_components.denki.lib.echonet import RetryPolicy
 from simulators.hv_meter import SimulatedHighVoltageMeter
-from tests.appliances.conftest import until
-from tests.meter.hv_fixtures import IDENTITY, INTERFACE, METER, hv_entry
+from tests.appliances.conftest import Lan, appliances_entry, until
+from tests.meter.hv_fixtures import IDENTITY, INTERFACE, METER, hv_entry, submit_hv_meter
 
 pytest_plugins = ["tests.meter.hv_plugin"]
 
@@ -50,18 +49,8 @@ def timing(hv_port: int, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _appliances(port: int) -> MockConfigEntry:
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=f"ECHONET Lite ({INTERFACE})",
-        unique_id=f"appliances-{INTERFACE}",
-        data={
-            CONF_KIND: EntryKind.APPLIANCES,
-            CONF_INTERFACE: INTERFACE,
-            CONF_HOSTS: [METER],
-            CONF_PORT: port,
-            CONF_NODE_ID: "00112233445566778899aabbcc",
-        },
-    )
+    """An appliances entry on the meter's interface, told the meter's address."""
+    return appliances_entry(Lan(port), interface=INTERFACE, hosts=[METER])
 
 
 async def _set_up(hass: HomeAssistant, entry: MockConfigEntry) -> None:
@@ -148,13 +137,7 @@ async def test_adding_the_meter_removes_the_generic_device_it_was(
     assert er.async_entries_for_device(entity_registry, generic.id)
 
     # Added through the flow, on the interface the appliances entry holds.
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "meter_hv"}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_HOST: METER, CONF_INTERFACE: INTERFACE}
-    )
+    result = await submit_hv_meter(hass, METER)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     assert result["result"].state is ConfigEntryState.LOADED
@@ -179,13 +162,7 @@ async def test_adding_a_loaded_meter_again_is_already_configured(
 ) -> None:
     """It was 'cannot_bind' while the meter's entry held the port."""
     await _set_up(hass, hv_entry(hv_port))
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "meter_hv"}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_HOST: METER, CONF_INTERFACE: INTERFACE}
-    )
+    result = await submit_hv_meter(hass, METER)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
     assert lan.users(hass, INTERFACE, hv_port) == 1
