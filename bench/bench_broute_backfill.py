@@ -72,7 +72,7 @@ from custom_components.denki.lib.broute.link import MeterLink
 from custom_components.denki.lib.broute.meter_values import HISTORY_3_MAX_POINTS, JST
 from custom_components.denki.lib.broute.session import PanInfo
 from custom_components.denki.lib.echonet import ESV
-from custom_components.denki.meter_statistics import SETTLE
+from custom_components.denki.meter.statistics import SETTLE
 from simulators.meter_history import MeterHistory
 from simulators.smart_meter import SimulatedMeter
 from simulators.wisun_dongle import DongleModel, MeterRadio, PtyDongle

@@ -47,7 +47,8 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_test_home_assistant
 
 from bench.result import Row, emit
-from custom_components.denki import appliances, lan as denki_lan
+from custom_components.denki import lan as denki_lan
+from custom_components.denki.appliances import hub as appliances
 from custom_components.denki.const import (
     CONF_BATTERIES,
     CONF_CLIMATES,

@@ -82,7 +82,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 
 from bench.lag_floor import PERIOD
 from bench.result import Row, emit
-from custom_components.denki import appliances, lan as denki_lan
+from custom_components.denki import lan as denki_lan
+from custom_components.denki.appliances import hub as appliances
 from custom_components.denki.const import (
     CONF_BATTERIES,
     CONF_CLIMATES,

@@ -22,7 +22,7 @@ from typing import Any
 from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.const import Platform
 
-from custom_components.denki.appliance_entities import (
+from custom_components.denki.appliances.plan import (
     DEDICATED,
     META_EPCS,
     UNKNOWN_PROPERTY,

@@ -26,7 +26,7 @@ def no_appliance_discovery(request: pytest.FixtureRequest, monkeypatch: pytest.M
     """
     if "hass" not in request.fixturenames:
         return
-    from custom_components.denki import discovery  # only where Home Assistant runs
+    from custom_components.denki.appliances import discovery  # only where Home Assistant runs
 
     async def no_addresses(*_: object) -> list[str]:
         return []

@@ -23,15 +23,15 @@ async def test_entry_loads_and_unloads(
 ) -> None:
     """An entry is handed to its kind's handler on set-up and on unload.
 
-    No kind has landed in this version, so the test registers a handler of
-    its own (with no platforms) to drive the dispatch in `__init__.py`.
+    The test registers a handler of its own (with no platforms) in place of
+    the savings kind's, to drive the dispatch in `__init__.py` alone.
     """
     setup = AsyncMock()
     unload = AsyncMock()
     monkeypatch.setitem(
         KIND_HANDLERS,
         EntryKind.SAVINGS,
-        KindHandler(platforms=(), async_setup=setup, async_unload=unload),
+        KindHandler[object](platforms={}, async_setup=setup, async_unload=unload),
     )
     entry = MockConfigEntry(domain=DOMAIN, data={CONF_KIND: EntryKind.SAVINGS})
     entry.add_to_hass(hass)

@@ -1,62 +1,20 @@
-"""Binary sensors: DR event active and aggregator link; appliance fault status and two-state properties."""
+"""Binary sensors of Denki: the aggregator's event and link; appliances' two-state properties.
 
-from homeassistant.components.binary_sensor import BinarySensorEntity
-from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
+Each kind of entry adds its own (see `kinds.py`); this module only hands over.
+"""
+
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .aggregator_entities import async_setup_aggregator_binary_sensors
-from .appliance_entities import EPC_FAULT_STATUS, PlannedEntity, on_code, plan
-from .appliances import AppliancesConfigEntry, ObjectCoordinator
-from .appliances_entry import async_setup_appliance_platform
-from .const import CONF_KIND, EntryKind
-from .entity import ApplianceEntity
+from .kinds import async_setup_platform
 
 PARALLEL_UPDATES = 0
-FAULT = 0x41
 
 
 async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: AppliancesConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
+    hass: HomeAssistant, entry: ConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> None:
-    """Add the aggregator's binary sensors, or one for each such property of each appliance."""
-    if entry.data.get(CONF_KIND) == EntryKind.AGGREGATOR:
-        async_setup_aggregator_binary_sensors(hass, entry, async_add_entities)  # type: ignore[arg-type]
-        return
-
-    def _entities(coordinator: ObjectCoordinator) -> list[ApplianceBinarySensor]:
-        return [
-            ApplianceBinarySensor(coordinator, planned)
-            for planned in plan(coordinator.info, coordinator.settable)
-            if planned.platform is Platform.BINARY_SENSOR
-        ]
-
-    async_setup_appliance_platform(hass, entry, async_add_entities, _entities)
-
-
-class ApplianceBinarySensor(ApplianceEntity, BinarySensorEntity):
-    """A two-state property; the fault status (0x88) is a problem sensor."""
-
-    def __init__(self, coordinator: ObjectCoordinator, planned: PlannedEntity) -> None:
-        """Show property `planned.epc`."""
-        super().__init__(coordinator, planned.key, (planned.epc,))
-        self._epc = planned.epc
-        self.name_from(planned)
-        self._attr_entity_registry_enabled_default = planned.enabled
-        self._attr_entity_category = planned.category
-        if planned.epc == EPC_FAULT_STATUS:
-            self._attr_device_class = BinarySensorDeviceClass.PROBLEM
-            self._on = FAULT
-        else:
-            self._on = on_code(planned.known_spec)
-
-    @property
-    def is_on(self) -> bool | None:
-        """Whether the property is in its "on" (or "fault") state."""
-        edt = self.raw(self._epc)
-        if edt is None or len(edt) != 1:
-            return None
-        return edt[0] == self._on
+    """Add the entities of this platform that the entry's kind has."""
+    await async_setup_platform(Platform.BINARY_SENSOR, hass, entry, async_add_entities)

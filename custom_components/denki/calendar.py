@@ -1,18 +1,20 @@
-"""The calendar of an aggregator entry: its demand-response events."""
+"""The calendar of Denki: the aggregator's demand-response events.
 
+Each kind of entry adds its own (see `kinds.py`); this module only hands over.
+"""
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .aggregator_entities import DrCalendar
-from .aggregator_entry import AggregatorConfigEntry
+from .kinds import async_setup_platform
 
 PARALLEL_UPDATES = 0
 
 
 async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: AggregatorConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
+    hass: HomeAssistant, entry: ConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> None:
-    """Add the calendar of DR events."""
-    async_add_entities([DrCalendar(entry.runtime_data)])
+    """Add the entities of this platform that the entry's kind has."""
+    await async_setup_platform(Platform.CALENDAR, hass, entry, async_add_entities)

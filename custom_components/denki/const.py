@@ -24,6 +24,11 @@ class EntryKind(StrEnum):
     SAVINGS = "savings"
 
 
+HV_METER: Final = "meter_hv"
+"""A meter entry for a high-voltage meter on the LAN (its data has a host, not a dongle):
+the menu option that adds one, and the key of its handler in `kinds.KIND_HANDLERS`."""
+
+
 # Smart meter (B-route) entries.
 CONF_DEVICE: Final = "device"
 CONF_RBID: Final = "rbid"

@@ -1,24 +1,20 @@
-"""Event entities of Denki: DR event changes (aggregator) and rewards (savings)."""
+"""Event entities of Denki: the aggregator's DR event changes; the savings entry's rewards.
 
+Each kind of entry adds its own (see `kinds.py`); this module only hands over.
+"""
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .aggregator_entities import DrEventEntity
-from .const import CONF_KIND, EntryKind
-from .savings_entities import SavingsEvent
-from .savings_entry import SavingsConfigEntry
+from .kinds import async_setup_platform
 
-# Events come from the tracker and the hub; nothing is polled.
 PARALLEL_UPDATES = 0
 
 
 async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: SavingsConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
+    hass: HomeAssistant, entry: ConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> None:
-    """Add the entry's event entity."""
-    if entry.data.get(CONF_KIND) == EntryKind.AGGREGATOR:
-        async_add_entities([DrEventEntity(entry.runtime_data)])  # type: ignore[arg-type]
-        return
-    async_add_entities([SavingsEvent(entry.runtime_data)])
+    """Add the entities of this platform that the entry's kind has."""
+    await async_setup_platform(Platform.EVENT, hass, entry, async_add_entities)

@@ -20,11 +20,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 import ipaddress
 
+from homeassistant.components import network
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.helpers.selector import SelectOptionDict
 from homeassistant.util.hass_dict import HassKey
 
-from .const import DOMAIN
+from .const import CONF_HOSTS, CONF_INTERFACE, DOMAIN
 from .lib.echonet import (
     ECHONET_PORT,
     ControllerNode,
@@ -150,3 +152,36 @@ async def async_acquire_for_entry(
             translation_key="echonet_port_unavailable",
             translation_placeholders={"interface": interface, "port": str(port)},
         ) from err
+
+
+def parse_hosts(interface: str, text: str) -> tuple[list[str], dict[str, str]]:
+    """The interface checked, and the IPv4 hosts of a comma or space separated list."""
+    try:
+        ipaddress.IPv4Address(interface)
+    except ValueError:
+        return [], {CONF_INTERFACE: "invalid_interface"}
+    hosts: list[str] = []
+    for item in text.replace(",", " ").split():
+        try:
+            hosts.append(str(ipaddress.IPv4Address(item)))
+        except ValueError:
+            return [], {CONF_HOSTS: "invalid_host"}
+    return sorted(set(hosts), key=ipaddress.IPv4Address), {}
+
+
+async def async_interface_addresses(hass: HomeAssistant) -> list[SelectOptionDict]:
+    """The IPv4 addresses of this host's enabled interfaces, to choose the LAN by."""
+    return [
+        SelectOptionDict(value=address, label=f"{address} ({name})")
+        for address, name in await async_enabled_ipv4(hass)
+    ]
+
+
+async def async_enabled_ipv4(hass: HomeAssistant) -> list[tuple[str, str]]:
+    """Each IPv4 address, with its adapter's name, of the adapters Home Assistant enables."""
+    return [
+        (address["address"], adapter["name"])
+        for adapter in await network.async_get_adapters(hass)
+        if adapter["enabled"]
+        for address in adapter["ipv4"]
+    ]

@@ -18,7 +18,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.denki import aggregator_sources
+from custom_components.denki.aggregator import sources as aggregator_sources
 from custom_components.denki.const import (
     CONF_CLIENT_ID,
     CONF_CLIENT_SECRET,

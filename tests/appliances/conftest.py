@@ -19,7 +19,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.denki import appliances, lan as denki_lan
+from custom_components.denki import lan as denki_lan
+from custom_components.denki.appliances import hub as appliances
 from custom_components.denki.const import (
     CONF_HOSTS,
     CONF_INTERFACE,

@@ -18,7 +18,7 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
-from custom_components.denki import discovery
+from custom_components.denki.appliances import discovery
 from custom_components.denki.const import CONF_INTERFACE, CONF_KIND, DOMAIN
 
 from .conftest import INTERFACE, NODES, OBJECTS, Lan, appliances_entry, until

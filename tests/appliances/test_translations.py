@@ -7,7 +7,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 import pytest
 
-from custom_components.denki.appliance_entities import state_key
+from custom_components.denki.appliances.plan import state_key
 from scripts import appliance_translations
 
 from .conftest import BATTERY, Lan, appliances_entry, set_up

@@ -23,7 +23,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     do_adhoc_statistics,
 )
 
-from custom_components.denki.meter_statistics import BACKFILL_MINUTE
+from custom_components.denki.meter.statistics import BACKFILL_MINUTE
 from simulators.meter_history import MeterHistory
 
 from .conftest import advance

@@ -23,7 +23,7 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.denki import aggregator_sources
+from custom_components.denki.aggregator import sources as aggregator_sources
 from custom_components.denki.const import CONF_POWER_ENTITY
 from custom_components.denki.lib.dr.mqtt_link import MqttLink
 from custom_components.denki.lib.dr.mqtt_profile import SCHEMA, decode_report

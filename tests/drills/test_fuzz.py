@@ -45,7 +45,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.denki.appliances import AppliancesHub, ObjectCoordinator
+from custom_components.denki.appliances.hub import AppliancesHub, ObjectCoordinator
 from custom_components.denki.const import CONF_PASSWORD, CONF_USERNAME, DOMAIN
 from custom_components.denki.lib.echonet import (
     CONTROLLER,

@@ -15,7 +15,7 @@ from typing import Any
 from playwright.async_api import async_playwright
 import pytest
 
-from custom_components.denki.card import CARD_FILE
+from custom_components.denki.savings.card import CARD_FILE
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(

@@ -18,7 +18,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     do_adhoc_statistics,
 )
 
-from custom_components.denki.meter_statistics import MeterBackfill
+from custom_components.denki.meter.statistics import MeterBackfill
 
 from .conftest import Home
 

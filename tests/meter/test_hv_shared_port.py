@@ -16,7 +16,8 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.denki import appliances, lan
+from custom_components.denki import lan
+from custom_components.denki.appliances import hub as appliances
 from custom_components.denki.const import (
     CONF_HOST,
     CONF_HOSTS,

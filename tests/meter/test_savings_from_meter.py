@@ -24,7 +24,7 @@ from custom_components.denki.const import (
 )
 from custom_components.denki.lib.dr import DrEvent, Interval
 from custom_components.denki.lib.savings import JST
-from custom_components.denki.savings_entry import SavingsTracker
+from custom_components.denki.savings.tracker import SavingsTracker
 
 from .conftest import Home
 

@@ -17,7 +17,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.denki.const import CONF_PAN, DOMAIN
-from custom_components.denki.sensor import LinkQualitySensor
+from custom_components.denki.meter.lv_sensor import LinkQualitySensor
 
 from .conftest import PASSWORD, RBID, Home
 

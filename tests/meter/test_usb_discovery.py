@@ -16,8 +16,8 @@ from homeassistant.helpers.service_info.usb import UsbServiceInfo
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.denki import config_flow
 from custom_components.denki.const import CONF_DEVICE, CONF_PASSWORD, CONF_RBID, DOMAIN
+from custom_components.denki.meter import config_flow
 
 from .conftest import PASSWORD, RBID, Home
 

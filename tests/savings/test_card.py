@@ -5,8 +5,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.denki.card import CARD_FILE, CARD_URL
 from custom_components.denki.const import DOMAIN
+from custom_components.denki.savings.card import CARD_FILE, CARD_URL
 
 
 async def test_the_card_is_served_and_added_to_every_page(

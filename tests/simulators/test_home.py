@@ -12,7 +12,7 @@ import aiohttp
 import aiomqtt
 import pytest
 
-from custom_components.denki import appliances
+from custom_components.denki.appliances import hub as appliances
 from custom_components.denki.lib.broute.hv_meter import HighVoltageMeter
 from custom_components.denki.lib.broute.link import MeterLink
 from custom_components.denki.lib.dr.mqtt_profile import EventMessage, Topics, parse_down

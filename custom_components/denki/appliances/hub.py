@@ -11,12 +11,11 @@ the object update its data at once but never replace polling.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import timedelta
 import logging
 import math
 import time
-from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -24,8 +23,8 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
-from . import lan
-from .const import (
+from .. import lan
+from ..const import (
     CONF_POLL_SECONDS,
     CONF_SETTABLE_CLASSES,
     DEFAULT_POLL_SECONDS,
@@ -36,10 +35,10 @@ from .const import (
     SETTABLE_BY_DEFAULT,
     SILENT_REPAIR_MINUTES,
 )
-from .lib.echonet import EOJ, ESV, EchonetClient, EchonetError, EchonetTransport, Frame
-from .lib.echonet.classes import Role, class_spec, property_spec
-from .lib.echonet.nodes import NodeDirectory, NodeInfo, ObjectInfo
-from .lib.echonet.poller import AdaptivePoller
+from ..lib.echonet import EOJ, ESV, EchonetClient, EchonetError, EchonetTransport, Frame
+from ..lib.echonet.classes import Role, class_spec, property_spec
+from ..lib.echonet.nodes import NodeDirectory, NodeInfo, ObjectInfo
+from ..lib.echonet.poller import AdaptivePoller
 
 DISCOVERY_WINDOW = 3.0
 """Seconds discovery collects answers to its multicast."""
@@ -393,29 +392,6 @@ def on_frame_router(hub: AppliancesHub) -> Callable[[str, Frame], None]:
             coordinator.notified(frame)
 
     return _route
-
-
-def diagnostics(hub: AppliancesHub) -> dict[str, Any]:
-    """Property maps, learned capacity, and counters of dropped frames."""
-    return {
-        "counters": asdict(hub.client.counters)
-        | {"unexpected_changes": hub.unexpected, "unknown_set_requests": hub.intrusions},
-        "directory": asdict(hub.directory.counters),
-        "learned_capacity": hub.poller.learned(),
-        "nodes": [node.as_dict() for node in hub.directory.nodes.values()],
-        "objects": {
-            key: {
-                "last_update_success": coordinator.last_update_success,
-                "datagrams": coordinator.datagrams,
-                "polled": coordinator.polled,
-                "missing": sorted(coordinator.missing),
-                "data": {
-                    f"0x{epc:02X}": edt.hex() for epc, edt in (coordinator.data or {}).items()
-                },
-            }
-            for key, coordinator in hub.coordinators.items()
-        },
-    }
 
 
 async def discover_once(

@@ -21,9 +21,9 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
-from .aggregator_entry import AggregatorConfigEntry, AggregatorHub
-from .entity import ServiceEntity
-from .lib.dr import DrEvent, SignalType
+from ..entity import ServiceEntity
+from ..lib.dr import DrEvent, SignalType
+from .hub import AggregatorConfigEntry, AggregatorHub
 
 LONGEST_SHOWN = timedelta(days=366)
 """An event "until further notice" is shown this long in the calendar."""
@@ -269,7 +269,7 @@ class LinkSensor(AggregatorEntity, BinarySensorEntity):
         return bool(self.hub.source.connected)
 
 
-def async_setup_aggregator_sensors(
+async def async_setup_aggregator_sensors(
     hass: HomeAssistant,
     entry: AggregatorConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
@@ -278,10 +278,28 @@ def async_setup_aggregator_sensors(
     async_add_entities(DrSensor(entry.runtime_data, description) for description in SENSORS)
 
 
-def async_setup_aggregator_binary_sensors(
+async def async_setup_aggregator_binary_sensors(
     hass: HomeAssistant,
     entry: AggregatorConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the binary sensors of an aggregator entry."""
     async_add_entities([ActiveSensor(entry.runtime_data), LinkSensor(entry.runtime_data)])
+
+
+async def async_setup_aggregator_calendar(
+    hass: HomeAssistant,
+    entry: AggregatorConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the calendar of DR events."""
+    async_add_entities([DrCalendar(entry.runtime_data)])
+
+
+async def async_setup_aggregator_event(
+    hass: HomeAssistant,
+    entry: AggregatorConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the event entity of DR event changes."""
+    async_add_entities([DrEventEntity(entry.runtime_data)])

@@ -1,4 +1,4 @@
-"""Coordinators: one per source, with the typed runtime data of each entry kind."""
+"""The low-voltage meter's coordinator and runtime data: polling over the B-route."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
-from .const import CONF_PAN, DOMAIN, LOGGER, METER_POLL_SECONDS, SILENT_REPAIR_MINUTES
-from .lib.broute.errors import (
+from ..const import CONF_PAN, DOMAIN, LOGGER, METER_POLL_SECONDS, SILENT_REPAIR_MINUTES
+from ..lib.broute.errors import (
     AuthenticationError,
     DongleDisconnectedError,
     DongleError,
@@ -23,12 +23,12 @@ from .lib.broute.errors import (
     MeterNotFoundError,
     SessionLostError,
 )
-from .lib.broute.link import LiveReading, MeterLink
-from .lib.broute.meter_values import MeterValueError
-from .lib.echonet import EchonetError
+from ..lib.broute.link import LiveReading, MeterLink
+from ..lib.broute.meter_values import MeterValueError
+from ..lib.echonet import EchonetError
 
 if TYPE_CHECKING:
-    from .meter_statistics import MeterBackfill
+    from .statistics import MeterBackfill
 
 REPAIR_KINDS: Final = {"dongle_missing": "meter_silent", "meter_silent": "dongle_missing"}
 """The meter's repair issues, each with the other, which it replaces."""

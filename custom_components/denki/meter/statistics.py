@@ -45,12 +45,12 @@ from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
-from .const import BACKFILL_DAYS, DOMAIN, LOGGER
-from .lib.broute.errors import DongleError
-from .lib.broute.history import BoundaryCounts, DayHistory, hour_ends, read_boundaries
-from .lib.broute.meter_values import EnergyScale, MeterValueError
-from .lib.echonet import EchonetError
-from .lib.savings.slots import SLOT, floor_slot
+from ..const import BACKFILL_DAYS, DOMAIN, LOGGER
+from ..lib.broute.errors import DongleError
+from ..lib.broute.history import BoundaryCounts, DayHistory, hour_ends, read_boundaries
+from ..lib.broute.meter_values import EnergyScale, MeterValueError
+from ..lib.echonet import EchonetError
+from ..lib.savings.slots import SLOT, floor_slot
 
 STORAGE_VERSION = 1
 BACKFILL_MINUTE = 20

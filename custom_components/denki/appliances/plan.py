@@ -30,8 +30,8 @@ from homeassistant.const import (
     UnitOfVolume,
 )
 
-from .lib.echonet.classes import DataType, PropertySpec, Role, ValueSpec, class_spec, property_spec
-from .lib.echonet.nodes import ObjectInfo
+from ..lib.echonet.classes import DataType, PropertySpec, Role, ValueSpec, class_spec, property_spec
+from ..lib.echonet.nodes import ObjectInfo
 
 # Properties that describe the object rather than measure anything: they go to the
 # device registry (maker, model, serial) or are the protocol's own bookkeeping.

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
-from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN, Platform, UnitOfEnergy
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import (
     Event,
     EventStateChangedData,
@@ -34,9 +34,8 @@ from homeassistant.helpers.event import (
 )
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
-from homeassistant.util.unit_conversion import EnergyConverter
 
-from .const import (
+from ..const import (
     CONF_BOILING_ENTITY,
     CONF_DR_SOURCE,
     CONF_ENERGY_ENTITY,
@@ -46,22 +45,20 @@ from .const import (
     DOMAIN,
     LOGGER,
     SIGNAL_DR_RESULT,
-    EntryKind,
 )
-from .kinds import KIND_HANDLERS, KindHandler
-from .lib.broute.errors import DongleError
-from .lib.broute.meter_values import MeterValueError
-from .lib.dr import DrEvent
-from .lib.echonet import EchonetError
-from .lib.savings import JST, BaselineError, HolidayCalendar, compute_savings, japanese_holidays
-from .lib.savings.accumulate import SlotAccumulator
-from .lib.savings.challenges import Challenge, ChallengeProgress, make_challenge, progress, week_of
-from .lib.savings.day_facts import day_facts
-from .lib.savings.scoring import Card, EventOutcome, Ledger, Score
-from .lib.savings.slots import SLOT, floor_slot, midnight, slots_between
-from .meter_statistics import MeterBackfill
+from ..lib.broute.errors import DongleError
+from ..lib.broute.meter_values import MeterValueError
+from ..lib.dr import DrEvent
+from ..lib.echonet import EchonetError
+from ..lib.savings import JST, BaselineError, HolidayCalendar, compute_savings, japanese_holidays
+from ..lib.savings.accumulate import SlotAccumulator
+from ..lib.savings.challenges import Challenge, ChallengeProgress, make_challenge, progress, week_of
+from ..lib.savings.day_facts import day_facts
+from ..lib.savings.scoring import Card, EventOutcome, Ledger, Score
+from ..lib.savings.slots import SLOT, floor_slot, midnight, slots_between
+from ..meter.statistics import MeterBackfill
+from ..units import kilowatt_hours
 
-PLATFORMS = (Platform.SENSOR, Platform.EVENT)
 STORAGE_VERSION = 1
 KEEP = timedelta(days=35)
 """Slots kept: the baseline's 30-day look-back and the challenge's 4 weeks, with a margin."""
@@ -334,7 +331,7 @@ class SavingsTracker:
         """Put one reading into the slots; True when a slot changed."""
         if state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
             return False
-        if (kwh := _kwh(state)) is None:
+        if (kwh := kilowatt_hours(state)) is None:
             if not self._unusable_logged:
                 self._unusable_logged = True
                 LOGGER.warning(
@@ -360,7 +357,7 @@ class SavingsTracker:
 
     def _counter(self, entity_id: str, state: State | None) -> None:
         """A reading of a day-fact counter."""
-        kwh = _kwh(state)
+        kwh = kilowatt_hours(state)
         if kwh is None or state is None:
             return
         for name, counted in self.fact_entities.items():
@@ -574,34 +571,3 @@ class SavingsTracker:
     def cards(self) -> tuple[Card, ...]:
         """The cards earned, in the order first earned."""
         return tuple(award.card for award in self.score.cards)
-
-
-def _kwh(state: State | None) -> float | None:
-    """An energy state in kWh, or None when it is not one."""
-    if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
-        return None
-    try:
-        return EnergyConverter.convert(
-            float(state.state),
-            state.attributes.get("unit_of_measurement"),
-            UnitOfEnergy.KILO_WATT_HOUR,
-        )
-    except ValueError, TypeError, KeyError, AttributeError:
-        return None
-
-
-async def async_setup_savings(hass: HomeAssistant, entry: SavingsConfigEntry) -> None:
-    """Load the stored savings and start following the energy sensor."""
-    tracker = SavingsTracker(hass, entry)
-    await tracker.async_start()
-    entry.runtime_data = tracker
-
-
-async def async_unload_savings(hass: HomeAssistant, entry: SavingsConfigEntry) -> None:
-    """Write the state now rather than after the save delay."""
-    await entry.runtime_data.async_stop()
-
-
-KIND_HANDLERS[EntryKind.SAVINGS] = KindHandler(
-    platforms=PLATFORMS, async_setup=async_setup_savings, async_unload=async_unload_savings
-)

@@ -20,12 +20,12 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
-from . import lan
-from .const import CONF_HOST, CONF_INTERFACE, CONF_PORT, DOMAIN, LOGGER, METER_POLL_SECONDS
-from .lib.broute.hv_meter import HighVoltageMeter, HighVoltageReading
-from .lib.broute.meter_values import MeterValueError
-from .lib.echonet import ECHONET_PORT, EchonetClient, EchonetError
-from .meter_statistics import MeterBackfill, async_keep_whole
+from .. import lan
+from ..const import CONF_HOST, CONF_INTERFACE, CONF_PORT, DOMAIN, LOGGER, METER_POLL_SECONDS
+from ..lib.broute.hv_meter import HighVoltageMeter, HighVoltageReading
+from ..lib.broute.meter_values import MeterValueError
+from ..lib.echonet import ECHONET_PORT, EchonetClient, EchonetError
+from .statistics import MeterBackfill, async_keep_whole
 
 SIGNAL_HV_METER = f"{DOMAIN}_hv_meter_set_up"
 """Sent with a meter's identification number once its entry has read it: an appliances

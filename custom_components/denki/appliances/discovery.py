@@ -15,16 +15,16 @@ address is skipped without a word above debug level.
 
 from datetime import datetime, timedelta
 
-from homeassistant.components import network
 from homeassistant.config_entries import SOURCE_IGNORE, SOURCE_INTEGRATION_DISCOVERY
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import discovery_flow
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.start import async_at_started
 
-from . import appliances
-from .const import CONF_INTERFACE, CONF_KIND, CONF_NODES, DOMAIN, LOGGER, EntryKind
-from .lib.echonet import TransportError
+from ..const import CONF_INTERFACE, CONF_KIND, CONF_NODES, DOMAIN, LOGGER, EntryKind
+from ..lan import async_enabled_ipv4
+from ..lib.echonet import TransportError
+from . import hub as appliances
 
 REDISCOVER_INTERVAL = timedelta(hours=1)
 """How often addresses without an appliances entry are asked again."""
@@ -66,16 +66,6 @@ async def _free_addresses(hass: HomeAssistant) -> list[str]:
         if entry.source == SOURCE_IGNORE and entry.unique_id
     }
     return [address for address, _ in await async_enabled_ipv4(hass) if address not in taken]
-
-
-async def async_enabled_ipv4(hass: HomeAssistant) -> list[tuple[str, str]]:
-    """Each IPv4 address, with its adapter's name, of the adapters Home Assistant enables."""
-    return [
-        (address["address"], adapter["name"])
-        for adapter in await network.async_get_adapters(hass)
-        if adapter["enabled"]
-        for address in adapter["ipv4"]
-    ]
 
 
 @callback

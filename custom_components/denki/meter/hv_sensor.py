@@ -2,15 +2,15 @@
 
 from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
 from homeassistant.const import UnitOfPower
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import DOMAIN
+from ..const import DOMAIN
+from ..lib.broute.hv_values import EPC_DEMAND, EPC_POWER
 from .entity import MeterDevice
-from .lib.broute.hv_values import EPC_DEMAND, EPC_POWER
-from .meter_hv import HvMeterConfigEntry, HvMeterCoordinator
-from .meter_sensor import (
+from .hv import HvMeterConfigEntry, HvMeterCoordinator
+from .sensor import (
     ENERGY_IMPORT,
     LAST_READ,
     MeterSensor,
@@ -51,8 +51,7 @@ HV_METER_SENSORS: tuple[MeterSensorDescription[HvMeterCoordinator], ...] = (
 )
 
 
-@callback
-def async_setup_hv_meter_sensors(
+async def async_setup_hv_meter_sensors(
     hass: HomeAssistant,
     entry: HvMeterConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,

@@ -1,4 +1,4 @@
-"""Sensors of ECHONET Lite appliances, generated from the class data (see appliance_entities)."""
+"""Sensors of ECHONET Lite appliances, generated from the class data (see plan.py)."""
 
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -9,15 +9,14 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .appliance_entities import PlannedEntity, plan, state_key
-from .appliances import AppliancesConfigEntry, ObjectCoordinator
-from .appliances_entry import async_setup_appliance_platform
-from .entity import ApplianceEntity
+from .entity import ApplianceEntity, async_setup_appliance_platform
+from .hub import AppliancesConfigEntry, ObjectCoordinator
+from .plan import PlannedEntity, plan, state_key
 
 MAX_STATE_LENGTH = 255
 
 
-def async_setup_appliance_sensors(
+async def async_setup_entry(
     hass: HomeAssistant,
     entry: AppliancesConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,

@@ -29,9 +29,7 @@ from homeassistant.helpers.selector import (
 from homeassistant.util.ssl import get_default_context
 import probatio
 
-from .aggregator_entry import limits_from
-from .aggregator_sources import oadr20b_ven, openadr3_client
-from .const import (
+from ..const import (
     CONF_AUTO_RESPONSE,
     CONF_BATTERIES,
     CONF_BATTERY_OPTION,
@@ -76,9 +74,11 @@ from .const import (
     PROTOCOL_OPENADR3,
     EntryKind,
 )
-from .lib.dr.mqtt_link import is_auth_refusal
-from .lib.dr.mqtt_profile import ProfileError, Topics
-from .lib.openadr.client import OpenadrAuthError, OpenadrError
+from ..lib.dr.mqtt_link import is_auth_refusal
+from ..lib.dr.mqtt_profile import ProfileError, Topics
+from ..lib.openadr.client import OpenadrAuthError, OpenadrError
+from .hub import limits_from
+from .sources import oadr20b_ven, openadr3_client
 
 MQTT_CHECK_SECONDS = 15
 SECRETS = {

@@ -16,8 +16,8 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .entity import ServiceEntity
-from .savings_entry import SavingsConfigEntry, SavingsTracker
+from ..entity import ServiceEntity
+from .tracker import SavingsConfigEntry, SavingsTracker
 
 YEN = "JPY"
 
@@ -176,11 +176,19 @@ class SavingsEvent(SavingsEntity, EventEntity):
         self.async_write_ha_state()
 
 
-@callback
-def async_setup_savings_sensors(
+async def async_setup_savings_sensors(
     hass: HomeAssistant,
     entry: SavingsConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the savings sensors."""
     async_add_entities(SavingsSensor(entry.runtime_data, d) for d in SAVINGS_SENSORS)
+
+
+async def async_setup_savings_event(
+    hass: HomeAssistant,
+    entry: SavingsConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the event entity of rewards."""
+    async_add_entities([SavingsEvent(entry.runtime_data)])

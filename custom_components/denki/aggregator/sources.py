@@ -1,7 +1,7 @@
 """The aggregator protocols: OpenADR 3 (REST and its MQTT notifier), OpenADR 2.0b, the MQTT profile.
 
 Each source connects to its aggregator, hands every event it receives to the
-hub (`AggregatorHub.receive`, `receive_all`, `cancel`, `refuse`), sends the
+hub (`Hub.receive`, `receive_all`, `cancel`, `refuse`), sends the
 reports the hub queues, and tells the aggregator the household's choice
 where its protocol can. The hub does not know which one it talks to.
 """
@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiomqtt
 from homeassistant.config_entries import ConfigEntry
@@ -23,7 +23,7 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 from homeassistant.util.ssl import get_default_context, get_default_no_verify_context
 
-from .const import (
+from ..const import (
     CONF_CA_FILE,
     CONF_CERT_FILE,
     CONF_CLIENT_ID,
@@ -49,18 +49,16 @@ from .const import (
     PROTOCOL_MQTT,
     PROTOCOL_OPENADR2B,
 )
-from .lib.dr import DrEvent, EventError, OptState
-from .lib.dr.mqtt_link import MqttLink
-from .lib.dr.mqtt_profile import CancelMessage, DownMessage, EventListMessage, EventMessage, Topics
-from .lib.dr.openadr3 import event_from_openadr3
-from .lib.dr.reports import Outbox
-from .lib.openadr.client import Openadr3Client, OpenadrAuthError, OpenadrError
-from .lib.openadr.notifier import NotificationListener, mqtt_binding
-from .lib.openadr.oadr20b import Oadr20bVen
-from .lib.openadr.reports import report_object
-
-if TYPE_CHECKING:
-    from .aggregator_entry import AggregatorHub, Source
+from ..lib.dr import DrEvent, EventError, OptState
+from ..lib.dr.mqtt_link import MqttLink
+from ..lib.dr.mqtt_profile import CancelMessage, DownMessage, EventListMessage, EventMessage, Topics
+from ..lib.dr.openadr3 import event_from_openadr3
+from ..lib.dr.reports import Outbox
+from ..lib.openadr.client import Openadr3Client, OpenadrAuthError, OpenadrError
+from ..lib.openadr.notifier import NotificationListener, mqtt_binding
+from ..lib.openadr.oadr20b import Oadr20bVen
+from ..lib.openadr.reports import report_object
+from .source import Hub, Source
 
 NOTIFIED_POLL = timedelta(minutes=10)
 """While the VTN's broker pushes events, REST is asked only this often."""
@@ -85,7 +83,7 @@ class Openadr3Source:
         self.program: str | None = data.get(CONF_PROGRAM) or None
         self.connected = False
         self.outbox: Outbox | None = None
-        self._hub: AggregatorHub | None = None
+        self._hub: Hub | None = None
         self._unsub: Callable[[], None] | None = None
         self._outage_logged = False
         self._sending = asyncio.Lock()
@@ -93,7 +91,7 @@ class Openadr3Source:
         self._listen_task: asyncio.Task[None] | None = None
         self._last_poll = dt_util.utcnow()
 
-    async def async_start(self, hub: AggregatorHub) -> None:
+    async def async_start(self, hub: Hub) -> None:
         """Fetch the events once (auth and reachability checked), then poll."""
         self._hub = hub
         self.outbox = await self.hass.async_add_executor_job(
@@ -201,7 +199,7 @@ class Openadr3Source:
                 self._outage_logged = False
                 LOGGER.warning("The OpenADR 3 VTN answers again")
         if self._hub is not None:
-            self._hub._update()  # noqa: SLF001 - connectivity shown by the entities
+            self._hub.source_changed()  # connectivity shown by the entities
 
     async def report(self, values: dict[str, float], at: datetime, event: DrEvent | None) -> None:
         """Queue a report for the event in force; OpenADR 3 reports belong to an event."""
@@ -270,14 +268,14 @@ class MqttSource:
         self.entry = entry
         self.link: MqttLink | None = None
         self._task: asyncio.Task[None] | None = None
-        self._hub: AggregatorHub | None = None
+        self._hub: Hub | None = None
 
     @property
     def connected(self) -> bool:
         """Whether the broker is connected now."""
         return self.link is not None and self.link.connected.is_set()
 
-    async def async_start(self, hub: AggregatorHub) -> None:
+    async def async_start(self, hub: Hub) -> None:
         """Connect in the background; events arrive as the broker delivers them."""
         self._hub = hub
         data = self.entry.data
@@ -341,7 +339,7 @@ class MqttSource:
             hub.cancel(message.event_id)
         elif isinstance(message, EventListMessage):
             hub.receive_all(list(message.events))
-        hub._update()  # noqa: SLF001 - a message also means the link is up
+        hub.source_changed()  # a message also means the link is up
 
     async def async_stop(self) -> None:
         """Disconnect."""
@@ -407,7 +405,7 @@ class Oadr20bSource:
         """Whether the VTN registered this VEN."""
         return self.ven is not None and self.ven.registered
 
-    async def async_start(self, hub: AggregatorHub) -> None:
+    async def async_start(self, hub: Hub) -> None:
         """Register; ConfigEntryNotReady while the VTN does not answer."""
 
         def opt_for(event_id: str) -> OptState:

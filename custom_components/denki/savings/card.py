@@ -7,7 +7,7 @@ from homeassistant.components.http.server import StaticPathConfig
 from homeassistant.core import HomeAssistant
 from homeassistant.loader import async_get_integration
 
-from .const import DOMAIN, LOGGER
+from ..const import DOMAIN, LOGGER
 
 CARD_FILE = Path(__file__).parent / "frontend" / "denki-savings-card.js"
 CARD_URL = f"/{DOMAIN}/denki-savings-card.js"

@@ -27,11 +27,10 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-import shutil
-from typing import Any, Protocol
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN, Platform, UnitOfPower
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import Context, Event, EventStateChangedData, HomeAssistant, State, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
@@ -43,10 +42,8 @@ from homeassistant.helpers.event import (
 )
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
-from homeassistant.util.unit_conversion import PowerConverter
 
-from .aggregator_sources import make_source, outbox_folder
-from .const import (
+from ..const import (
     CONF_AUTO_RESPONSE,
     CONF_BATTERIES,
     CONF_BATTERY_OPTION,
@@ -65,12 +62,10 @@ from .const import (
     DOMAIN,
     LOGGER,
     SIGNAL_DR_RESULT,
-    EntryKind,
 )
-from .kinds import KIND_HANDLERS, KindHandler
-from .lib.dr import Change, ChangeKind, DrEvent, EventError, EventStore, OptState, SignalType
-from .lib.dr.reports import OutboxError, ReportThrottle
-from .lib.dr.response import (
+from ..lib.dr import Change, ChangeKind, DrEvent, EventError, EventStore, OptState, SignalType
+from ..lib.dr.reports import OutboxError, ReportThrottle
+from ..lib.dr.response import (
     STATE,
     Limits,
     Role,
@@ -81,13 +76,9 @@ from .lib.dr.response import (
     plan,
     should_respond,
 )
+from ..units import kilowatts
+from .source import Source
 
-PLATFORMS = (
-    Platform.BINARY_SENSOR,
-    Platform.CALENDAR,
-    Platform.EVENT,
-    Platform.SENSOR,
-)
 STORAGE_VERSION = 1
 SAVE_DELAY = 5
 BACKSTOP = timedelta(seconds=60)
@@ -107,32 +98,6 @@ ROLE_OPTIONS: dict[Role, str] = {
 type AggregatorConfigEntry = ConfigEntry[AggregatorHub]
 type HubListener = Callable[[], None]
 type ChangeListener = Callable[[str, DrEvent, dict[str, Any]], None]
-
-
-class Source(Protocol):
-    """One aggregator protocol, as the hub uses it."""
-
-    changes_only: bool
-    """Whether a report carries only the values that moved (else every value, when any moved)."""
-
-    @property
-    def connected(self) -> bool:
-        """Whether the aggregator answered the last exchange."""
-
-    async def async_start(self, hub: AggregatorHub) -> None:
-        """Connect and deliver events to `hub`; raise ConfigEntryNotReady / AuthFailed."""
-
-    async def async_stop(self) -> None:
-        """Disconnect."""
-
-    async def report(self, values: dict[str, float], at: datetime, event: DrEvent | None) -> None:
-        """Queue a report (durably) and send it when the link allows."""
-
-    def send_opt(self, event: DrEvent) -> None:
-        """Tell the aggregator the household's choice, where the protocol can."""
-
-    def pending_reports(self) -> int:
-        """Reports queued and not yet acknowledged."""
 
 
 def limits_from(options: dict[str, Any]) -> Limits:
@@ -523,7 +488,7 @@ class AggregatorHub:
 
     @callback
     def _on_power(self, event: Event[EventStateChangedData]) -> None:
-        if (kw := _kilowatts(event.data["new_state"])) is None:
+        if (kw := kilowatts(event.data["new_state"])) is None:
             return
         now = dt_util.utcnow()
         self._power.append((now, kw))
@@ -538,7 +503,7 @@ class AggregatorHub:
     def power_kw(self) -> float | None:
         """The household's draw now, in kW."""
         entity = self.power_entity
-        return None if entity is None else _kilowatts(self.hass.states.get(entity))
+        return None if entity is None else kilowatts(self.hass.states.get(entity))
 
     @property
     def curtailed_kw(self) -> float | None:
@@ -616,78 +581,3 @@ class AggregatorHub:
 
 def _watched(state: State, name: str) -> Any:
     return state.state if name == STATE else state.attributes.get(name)
-
-
-def _kilowatts(state: State | None) -> float | None:
-    if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
-        return None
-    try:
-        return round(
-            PowerConverter.convert(
-                float(state.state),
-                state.attributes.get("unit_of_measurement"),
-                UnitOfPower.KILO_WATT,
-            ),
-            3,
-        )
-    except ValueError, TypeError, KeyError, AttributeError:
-        return None
-
-
-async def async_setup_aggregator(hass: HomeAssistant, entry: AggregatorConfigEntry) -> None:
-    """Load the events, connect to the aggregator and start answering."""
-    hub = AggregatorHub(hass, entry, make_source(hass, entry))
-    entry.runtime_data = hub
-    try:
-        await hub.async_start()
-    except BaseException:
-        await hub.source.async_stop()
-        raise
-
-
-async def async_unload_aggregator(hass: HomeAssistant, entry: AggregatorConfigEntry) -> None:
-    """Disconnect; the response in force stays stored and resumes on the next start."""
-    await entry.runtime_data.async_stop()
-
-
-async def async_remove_aggregator(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """The entry is deleted: put back whatever a response left curtailed, then forget it all.
-
-    Runs after the unload, so from what the hub stored; an appliance that
-    cannot be reached now stays as it is (logged), there is nobody left to
-    retry.
-    """
-    storage: Store[dict[str, Any]] = Store(
-        hass, STORAGE_VERSION, f"{DOMAIN}.aggregator.{entry.entry_id}"
-    )
-    stored = await storage.async_load() or {}
-    steps: dict[str, Step] = {}
-    try:
-        if response := stored.get("response"):
-            kept = Response.from_dict(response)
-            steps.update((s.entity_id, s) for s in kept.steps if s.entity_id not in kept.overridden)
-        steps.update((s.entity_id, s) for s in map(Step.from_dict, stored.get("restore", ())))
-    except (KeyError, TypeError, ValueError) as err:
-        LOGGER.warning("The stored demand-response plan does not read (%s); nothing put back", err)
-    for step in steps.values():
-        command = step.restore
-        try:
-            await hass.services.async_call(
-                command.domain,
-                command.service,
-                {"entity_id": step.entity_id, **command.data},
-                blocking=True,
-            )
-        except (HomeAssistantError, ValueError) as err:
-            LOGGER.warning("Could not put back %s: %s", step.entity_id, err)
-    await storage.async_remove()
-    folder = outbox_folder(hass, entry)
-    await hass.async_add_executor_job(shutil.rmtree, folder, True)
-
-
-KIND_HANDLERS[EntryKind.AGGREGATOR] = KindHandler(
-    platforms=PLATFORMS,
-    async_setup=async_setup_aggregator,
-    async_unload=async_unload_aggregator,
-    async_remove=async_remove_aggregator,
-)

@@ -13,9 +13,9 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 import probatio
 
-from .aggregator_entry import AggregatorHub
-from .const import CONF_KIND, DOMAIN, EntryKind
-from .lib.dr import DrEvent, EventStatus, OptState
+from ..const import CONF_KIND, DOMAIN, EntryKind
+from ..lib.dr import DrEvent, EventStatus, OptState
+from .hub import AggregatorHub
 
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"
 ATTR_EVENT_ID = "event_id"

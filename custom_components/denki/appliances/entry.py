@@ -8,7 +8,7 @@ coordinators and is stored. Each platform adds entities for coordinators
 that exist and for those that appear later, through a dispatcher signal.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import timedelta
 import logging
 from typing import Any
@@ -17,21 +17,13 @@ from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY
 from homeassistant.const import CONF_UNIQUE_ID, Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, discovery_flow, issue_registry as ir
+from homeassistant.helpers.device_registry import DeviceEntry
 from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
-from homeassistant.helpers.entity import Entity
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.helpers.storage import Store
 
-from . import appliances, lan, meter_hv
-from .appliances import (
-    AppliancesConfigEntry,
-    AppliancesHub,
-    ObjectCoordinator,
-    object_key,
-    on_frame_router,
-)
-from .const import (
+from .. import lan
+from ..const import (
     CONF_HOST,
     CONF_HOSTS,
     CONF_INTERFACE,
@@ -42,32 +34,39 @@ from .const import (
     LOGGER,
     EntryKind,
 )
-from .kinds import KIND_HANDLERS, KindHandler
-from .lib.broute.hv_values import HIGH_VOLTAGE_CLASSES
-from .lib.echonet import ECHONET_PORT, ESV, ControllerNode, Frame
-from .lib.echonet.nodes import NodeDirectory, NodeInfo, ObjectInfo
-from .lib.echonet.poller import AdaptivePoller
-
-PLATFORMS = (
-    Platform.BINARY_SENSOR,
-    Platform.CLIMATE,
-    Platform.COVER,
-    Platform.FAN,
-    Platform.LIGHT,
-    Platform.LOCK,
-    Platform.NUMBER,
-    Platform.SELECT,
-    Platform.SENSOR,
-    Platform.SWITCH,
-    Platform.WATER_HEATER,
+from ..kinds import KIND_HANDLERS, KindHandler
+from ..lib.broute.hv_values import HIGH_VOLTAGE_CLASSES
+from ..lib.echonet import ECHONET_PORT, ESV, ControllerNode, Frame
+from ..lib.echonet.nodes import NodeDirectory, NodeInfo, ObjectInfo
+from ..lib.echonet.poller import AdaptivePoller
+from ..meter import hv as meter_hv
+from . import (
+    binary_sensor,
+    climate,
+    cover,
+    fan,
+    hub as appliances,
+    light,
+    lock,
+    number,
+    select,
+    sensor,
+    switch,
+    water_heater,
 )
+from .diagnostics import async_appliances_diagnostics
+from .entity import new_objects_signal
+from .hub import (
+    AppliancesConfigEntry,
+    AppliancesHub,
+    ObjectCoordinator,
+    object_key,
+    on_frame_router,
+)
+
 STORAGE_VERSION = 1
 SAVE_DELAY = 10.0
 _SET_SERVICES = frozenset({ESV.SETC, ESV.SETI, ESV.SETGET})
-
-
-def _signal(entry: AppliancesConfigEntry) -> str:
-    return f"{DOMAIN}_appliances_new_{entry.entry_id}"
 
 
 def _store(hass: HomeAssistant, entry: AppliancesConfigEntry) -> Store[dict[str, Any]]:
@@ -115,7 +114,7 @@ async def async_setup_appliances(hass: HomeAssistant, entry: AppliancesConfigEnt
         new = _coordinators_for(hass, entry, node)
         store.async_delay_save(_save_data, SAVE_DELAY)
         if new:
-            async_dispatcher_send(hass, _signal(entry), new)
+            async_dispatcher_send(hass, new_objects_signal(entry), new)
 
     directory.on_change = _on_change
     directory.load(_stored_nodes(stored))
@@ -274,24 +273,36 @@ async def async_unload_appliances(hass: HomeAssistant, entry: AppliancesConfigEn
     hub.directory.close()
 
 
-def async_setup_appliance_platform(
-    hass: HomeAssistant,
-    entry: AppliancesConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-    entities_for: Callable[[ObjectCoordinator], Iterable[Entity]],
-) -> None:
-    """Add a platform's entities for every object, now and as objects are found."""
-
-    @callback
-    def _add(coordinators: list[ObjectCoordinator]) -> None:
-        entities = [entity for c in coordinators for entity in entities_for(c)]
-        if entities:
-            async_add_entities(entities)
-
-    _add(list(entry.runtime_data.coordinators.values()))
-    entry.async_on_unload(async_dispatcher_connect(hass, _signal(entry), _add))
+def async_remove_device(
+    hass: HomeAssistant, entry: AppliancesConfigEntry, device: DeviceEntry
+) -> bool:
+    """Let a person remove an appliance that no longer answers (and forget it); never one that does."""
+    hub = entry.runtime_data
+    for domain, key in device.identifiers:
+        coordinator = hub.coordinators.get(key) if domain == DOMAIN else None
+        if coordinator is not None and coordinator.last_update_success and coordinator.data:
+            return False
+        if coordinator is not None:
+            hub.forget(key)
+    return True
 
 
-KIND_HANDLERS[EntryKind.APPLIANCES] = KindHandler(
-    platforms=PLATFORMS, async_setup=async_setup_appliances, async_unload=async_unload_appliances
+KIND_HANDLERS[EntryKind.APPLIANCES] = KindHandler[AppliancesHub](
+    platforms={
+        Platform.BINARY_SENSOR: binary_sensor.async_setup_entry,
+        Platform.CLIMATE: climate.async_setup_entry,
+        Platform.COVER: cover.async_setup_entry,
+        Platform.FAN: fan.async_setup_entry,
+        Platform.LIGHT: light.async_setup_entry,
+        Platform.LOCK: lock.async_setup_entry,
+        Platform.NUMBER: number.async_setup_entry,
+        Platform.SELECT: select.async_setup_entry,
+        Platform.SENSOR: sensor.async_setup_entry,
+        Platform.SWITCH: switch.async_setup_entry,
+        Platform.WATER_HEATER: water_heater.async_setup_entry,
+    },
+    async_setup=async_setup_appliances,
+    async_unload=async_unload_appliances,
+    diagnostics=async_appliances_diagnostics,
+    remove_device=async_remove_device,
 )

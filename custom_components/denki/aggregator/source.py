@@ -1,0 +1,63 @@
+"""What an aggregator protocol and the hub know of each other: two protocols, no import cycle.
+
+`sources.py` implements `Source` once per protocol; `hub.AggregatorHub` is the
+`Hub` a source delivers events to.
+"""
+
+from datetime import datetime
+from typing import Protocol
+
+from ..lib.dr import DrEvent, EventStore
+
+
+class Hub(Protocol):
+    """The aggregator entry's hub, as a protocol source sees it."""
+
+    @property
+    def store(self) -> EventStore:
+        """The events known (a source reads the household's choice there)."""
+
+    @property
+    def power_kw(self) -> float | None:
+        """The household's draw now, in kW."""
+
+    def receive(self, event: DrEvent) -> None:
+        """An event was received (new, repeated or updated)."""
+
+    def receive_all(self, events: list[DrEvent]) -> None:
+        """The full list of current events was received."""
+
+    def cancel(self, event_id: str) -> None:
+        """The aggregator withdrew an event."""
+
+    def refuse(self, event_id: str, reason: str) -> None:
+        """An event could not be read."""
+
+    def source_changed(self) -> None:
+        """The link came or went (or a message showed it is up)."""
+
+
+class Source(Protocol):
+    """One aggregator protocol, as the hub uses it."""
+
+    changes_only: bool
+    """Whether a report carries only the values that moved (else every value, when any moved)."""
+
+    @property
+    def connected(self) -> bool:
+        """Whether the aggregator answered the last exchange."""
+
+    async def async_start(self, hub: Hub) -> None:
+        """Connect and deliver events to `hub`; raise ConfigEntryNotReady / AuthFailed."""
+
+    async def async_stop(self) -> None:
+        """Disconnect."""
+
+    async def report(self, values: dict[str, float], at: datetime, event: DrEvent | None) -> None:
+        """Queue a report (durably) and send it when the link allows."""
+
+    def send_opt(self, event: DrEvent) -> None:
+        """Tell the aggregator the household's choice, where the protocol can."""
+
+    def pending_reports(self) -> int:
+        """Reports queued and not yet acknowledged."""

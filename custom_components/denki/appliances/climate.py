@@ -1,0 +1,202 @@
+"""Climate entities of ECHONET Lite home air conditioners (0x0130).
+
+Power (0x80) and the operation mode (0xB0) make the HVAC mode; the target
+temperature is 0xB3, the room temperature 0xBB, the room humidity 0xBA
+(and its setpoint 0xB4 where the unit has one); fan speed 0xA0 (automatic
+or levels 1-8) and air flow direction 0xA3 (swing) where the unit sets them.
+Turning the unit on in a mode is one SetC of 0x80 and 0xB0 together.
+"""
+
+from typing import Any
+
+from homeassistant.components.climate import ClimateEntity
+from homeassistant.components.climate.const import (
+    SWING_BOTH,
+    SWING_HORIZONTAL,
+    SWING_OFF,
+    SWING_VERTICAL,
+    ClimateEntityFeature,
+    HVACMode,
+)
+from homeassistant.const import ATTR_TEMPERATURE, UnitOfTemperature
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .entity import ApplianceEntity, async_setup_appliance_platform
+from .hub import AppliancesConfigEntry, ObjectCoordinator
+
+AIR_CONDITIONER = 0x0130
+EPC_POWER = 0x80
+EPC_FAN = 0xA0
+EPC_SWING = 0xA3
+EPC_MODE = 0xB0
+EPC_TARGET = 0xB3
+EPC_TARGET_HUMIDITY = 0xB4
+EPC_HUMIDITY = 0xBA
+EPC_ROOM = 0xBB
+ON, OFF = 0x30, 0x31
+
+MODES: dict[int, HVACMode] = {
+    0x41: HVACMode.AUTO,
+    0x42: HVACMode.COOL,
+    0x43: HVACMode.HEAT,
+    0x44: HVACMode.DRY,
+    0x45: HVACMode.FAN_ONLY,
+}
+MODE_CODES = {mode: code for code, mode in MODES.items()}
+FAN_AUTO = "auto"
+FANS: dict[int, str] = {0x41: FAN_AUTO} | {0x30 + level: str(level) for level in range(1, 9)}
+FAN_CODES = {fan: code for code, fan in FANS.items()}
+SWINGS: dict[int, str] = {
+    0x31: SWING_OFF,
+    0x41: SWING_VERTICAL,
+    0x42: SWING_HORIZONTAL,
+    0x43: SWING_BOTH,
+}
+SWING_CODES = {swing: code for code, swing in SWINGS.items()}
+# 0x7E and 0x7F-0x80 are "unmeasurable", overflow and underflow of a signed byte.
+_NOT_A_TEMPERATURE = frozenset({0x7E, 0x7F, 0x80})
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: AppliancesConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add a climate entity for each air conditioner."""
+
+    def _entities(coordinator: ObjectCoordinator) -> list[AirConditionerClimate]:
+        if coordinator.info.eoj.class_id != AIR_CONDITIONER:
+            return []
+        return [AirConditionerClimate(coordinator)]
+
+    async_setup_appliance_platform(hass, entry, async_add_entities, _entities)
+
+
+class AirConditionerClimate(ApplianceEntity, ClimateEntity):
+    """A home air conditioner."""
+
+    _attr_name = None
+    _attr_translation_key = "air_conditioner"
+    _attr_temperature_unit = UnitOfTemperature.CELSIUS
+    _attr_target_temperature_step = 1
+    _attr_min_temp = 16
+    _attr_max_temp = 32
+
+    def __init__(self, coordinator: ObjectCoordinator) -> None:
+        """Read what the unit has; offer what it lets us set."""
+        info = coordinator.info
+        epcs = (EPC_POWER, EPC_MODE, EPC_TARGET, EPC_ROOM, EPC_HUMIDITY, EPC_FAN, EPC_SWING)
+        super().__init__(coordinator, "climate", (*epcs, EPC_TARGET_HUMIDITY))
+        settable = info.set_map if coordinator.settable else frozenset()
+        features = ClimateEntityFeature(0)
+        if EPC_POWER in settable:
+            features |= ClimateEntityFeature.TURN_ON | ClimateEntityFeature.TURN_OFF
+        if EPC_TARGET in settable:
+            features |= ClimateEntityFeature.TARGET_TEMPERATURE
+        if EPC_FAN in settable:
+            features |= ClimateEntityFeature.FAN_MODE
+        if EPC_SWING in settable:
+            features |= ClimateEntityFeature.SWING_MODE
+        if EPC_TARGET_HUMIDITY in settable:
+            features |= ClimateEntityFeature.TARGET_HUMIDITY
+        self._attr_supported_features = features
+        self._attr_fan_modes = list(FANS.values())
+        self._attr_swing_modes = list(SWINGS.values())
+        self._attr_hvac_modes = [HVACMode.OFF, *MODES.values()]
+        if EPC_MODE not in settable:
+            self._attr_hvac_modes = [HVACMode.OFF, HVACMode.AUTO]
+
+    def _byte(self, epc: int) -> int | None:
+        edt = self.raw(epc)
+        return edt[0] if edt is not None and len(edt) == 1 else None
+
+    @property
+    def hvac_mode(self) -> HVACMode | None:
+        """Off, or the operation mode."""
+        power = self._byte(EPC_POWER)
+        if power is None:
+            return None
+        if power != ON:
+            return HVACMode.OFF
+        mode = self._byte(EPC_MODE)
+        return MODES.get(mode, HVACMode.AUTO) if mode is not None else None
+
+    @property
+    def target_temperature(self) -> float | None:
+        """The setpoint; none in modes without one (0xFD)."""
+        value = self._byte(EPC_TARGET)
+        return float(value) if value is not None and value <= 50 else None
+
+    @property
+    def current_temperature(self) -> float | None:
+        """The room temperature (a signed byte)."""
+        value = self._byte(EPC_ROOM)
+        if value is None or value in _NOT_A_TEMPERATURE:
+            return None
+        return float(value - 256 if value > 0x7F else value)
+
+    @property
+    def current_humidity(self) -> float | None:
+        """The room humidity."""
+        value = self._byte(EPC_HUMIDITY)
+        return float(value) if value is not None and value <= 100 else None
+
+    @property
+    def target_humidity(self) -> float | None:
+        """The humidity setpoint, where the unit has one."""
+        value = self._byte(EPC_TARGET_HUMIDITY)
+        return float(value) if value is not None and value <= 100 else None
+
+    @property
+    def fan_mode(self) -> str | None:
+        """Automatic or level 1-8."""
+        value = self._byte(EPC_FAN)
+        return None if value is None else FANS.get(value)
+
+    @property
+    def swing_mode(self) -> str | None:
+        """Which way the flaps swing."""
+        value = self._byte(EPC_SWING)
+        return None if value is None else SWINGS.get(value)
+
+    async def async_set_hvac_mode(self, hvac_mode: HVACMode) -> None:
+        """Turn off, or on in a mode: power and mode in one frame."""
+        if hvac_mode is HVACMode.OFF:
+            await self._set({EPC_POWER: OFF})
+            return
+        await self._set({EPC_POWER: ON, EPC_MODE: MODE_CODES[hvac_mode]})
+
+    async def async_turn_on(self) -> None:
+        """Turn on in the last mode."""
+        await self._set({EPC_POWER: ON})
+
+    async def async_turn_off(self) -> None:
+        """Turn off."""
+        await self._set({EPC_POWER: OFF})
+
+    async def async_set_temperature(self, **kwargs: Any) -> None:
+        """Set the target temperature (and the mode, if given)."""
+        values: dict[int, int] = {}
+        mode = kwargs.get("hvac_mode")
+        if mode is not None and mode is not HVACMode.OFF:
+            values |= {EPC_POWER: ON, EPC_MODE: MODE_CODES[HVACMode(mode)]}
+        if (temperature := kwargs.get(ATTR_TEMPERATURE)) is not None:
+            values[EPC_TARGET] = round(float(temperature))
+        if values:
+            await self._set(values)
+
+    async def async_set_humidity(self, humidity: int) -> None:
+        """Set the humidity setpoint."""
+        await self._set({EPC_TARGET_HUMIDITY: humidity})
+
+    async def async_set_fan_mode(self, fan_mode: str) -> None:
+        """Set the fan speed."""
+        await self._set({EPC_FAN: FAN_CODES[fan_mode]})
+
+    async def async_set_swing_mode(self, swing_mode: str) -> None:
+        """Set the air flow direction."""
+        await self._set({EPC_SWING: SWING_CODES[swing_mode]})
+
+    async def _set(self, values: dict[int, int]) -> None:
+        await self.async_set_values({epc: bytes((code,)) for epc, code in values.items()})
