@@ -79,7 +79,9 @@ async def test_entities(  # noqa: PLR0917 - pytest fixtures
 ) -> None:
     handler = KIND_HANDLERS[EntryKind.APPLIANCES]
     monkeypatch.setitem(
-        KIND_HANDLERS, EntryKind.APPLIANCES, replace(handler, platforms={platform: handler.platforms[platform]})
+        KIND_HANDLERS,
+        EntryKind.APPLIANCES,
+        replace(handler, platforms={platform: handler.platforms[platform]}),
     )
     entry = appliances_entry(lan)
     await set_up(hass, entry)

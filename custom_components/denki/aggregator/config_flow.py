@@ -77,6 +77,7 @@ from ..const import (
 from ..lib.dr.mqtt_link import is_auth_refusal
 from ..lib.dr.mqtt_profile import ProfileError, Topics
 from ..lib.openadr.client import OpenadrAuthError, OpenadrError
+from ..meter.lookup import meter_sensor
 from .hub import limits_from
 from .sources import oadr20b_ven, openadr3_client
 
@@ -246,7 +247,6 @@ def default_options(hass: HomeAssistant) -> dict[str, Any]:
     registry = er.async_get(hass)
     climates: list[str] = []
     heaters: list[str] = []
-    power: str | None = None
     for entry in hass.config_entries.async_entries(DOMAIN):
         for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
             if entity.disabled:
@@ -255,19 +255,13 @@ def default_options(hass: HomeAssistant) -> dict[str, Any]:
                 climates.append(entity.entity_id)
             elif entity.domain == "water_heater" and entity.translation_key == "eco_cute":
                 heaters.append(entity.entity_id)
-            elif (
-                entity.domain == "sensor"
-                and entity.translation_key == "power"
-                and entry.data.get(CONF_KIND) == EntryKind.METER
-            ):
-                power = entity.entity_id
     options: dict[str, Any] = {
         CONF_AUTO_RESPONSE: True,
         CONF_CLIMATES: sorted(climates),
         CONF_WATER_HEATERS: sorted(heaters),
         CONF_REPORT_MINUTES: DEFAULT_REPORT_MINUTES,
     }
-    if power is not None:
+    if (power := meter_sensor(hass, "power")) is not None:
         options[CONF_POWER_ENTITY] = power
     return options
 

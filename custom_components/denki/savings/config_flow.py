@@ -5,7 +5,6 @@ from typing import Any
 from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlowWithReload
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.selector import (
     EntitySelector,
     EntitySelectorConfig,
@@ -32,6 +31,7 @@ from ..const import (
     DOMAIN,
     EntryKind,
 )
+from ..meter.lookup import meter_sensor
 
 
 class SavingsFlowMixin(ConfigFlow):
@@ -57,7 +57,7 @@ class SavingsFlowMixin(ConfigFlow):
                 )
             errors[CONF_ENERGY_ENTITY] = "not_an_energy_counter"
         suggested = user_input or {
-            CONF_ENERGY_ENTITY: _meter_import_entity(self.hass),
+            CONF_ENERGY_ENTITY: meter_sensor(self.hass, "energy_import"),
             CONF_YEN_PER_KWH: DEFAULT_YEN_PER_KWH,
         }
         return self.async_show_form(
@@ -96,18 +96,6 @@ def _is_energy_counter(hass: HomeAssistant, entity_id: str) -> bool:
         in (SensorStateClass.TOTAL_INCREASING, SensorStateClass.TOTAL)
         and state.attributes.get("unit_of_measurement") in EnergyConverter.VALID_UNITS
     )
-
-
-def _meter_import_entity(hass: HomeAssistant, key: str = "energy_import") -> str | None:
-    """The smart meter's import (or, with `key`, export) energy sensor, when Denki has a meter."""
-    registry = er.async_get(hass)
-    for entry in hass.config_entries.async_entries(DOMAIN):
-        if entry.data.get(CONF_KIND) != EntryKind.METER:
-            continue
-        for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
-            if entity.translation_key == key:
-                return entity.entity_id
-    return None
 
 
 class SavingsOptionsFlow(OptionsFlowWithReload):
@@ -159,7 +147,7 @@ class SavingsOptionsFlow(OptionsFlowWithReload):
             **self.config_entry.options,
         }
         if CONF_EXPORT_ENTITY not in current and (
-            export := _meter_import_entity(self.hass, "energy_export")
+            export := meter_sensor(self.hass, "energy_export")
         ):
             current[CONF_EXPORT_ENTITY] = export
         return self.async_show_form(
