@@ -50,6 +50,9 @@ _NODE_PROFILE = 0x0EF0
 def _text(text: str, fallback: str) -> str:
     # Braces would be read as placeholders; the data has none, but never risk it.
     cleaned = " ".join(text.replace("{", "(").replace("}", ")").split())
+    # "<Drying course> Blankets" reads as an HTML tag to the frontend and to hassfest:
+    # the group becomes a prefix, "Drying course: Blankets".
+    cleaned = re.sub(r"<([^<>]*)>\s*", r"\1: ", cleaned).strip()
     return cleaned or fallback
 
 

@@ -89,6 +89,13 @@ SECRETS = {
 }
 """The fields a re-authentication asks for again."""
 
+EXAMPLES = {
+    PROTOCOL_OPENADR3: {"example_url": "https://vtn.example.jp/openadr3/3.1.0"},
+    PROTOCOL_OPENADR2B: {"example_url": "https://vtn.example.jp/OpenADR2/Simple/2.0b"},
+    PROTOCOL_MQTT: {"example_topic": "denki/ven-1/events"},
+}
+"""What each protocol's form shows as an example (hassfest keeps URLs out of the strings)."""
+
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 
 
@@ -322,6 +329,7 @@ class AggregatorFlowMixin(ConfigFlow):
                 },
             ),
             errors=errors,
+            description_placeholders=EXAMPLES[protocol],
         )
 
     async def async_step_reauth_aggregator(
