@@ -22,7 +22,7 @@ the fixed ones.
 - Denki, "history --days N": the CLI's own reader (cli._history: N days,
   today included, oldest first), after MeterLink.ensure().
 - Denki's integration back-fill (second table): what the back-fill in
-  meter_statistics asks the meter for a window of the last N x 24 hours
+  meter/statistics.py asks the meter for a window of the last N x 24 hours
   ending SETTLE before the hour: the meter's clock, then read_boundaries.
   momonga has no counterpart.
 - momonga 0.7: it can read a chosen day, get_historical_cumulative_energy_1
@@ -158,7 +158,7 @@ async def denki(dialect: str, radio_delay: float, workload: str, days: int) -> R
                 rows = await cli_history(link, days)
                 values = [row["import_kwh"] for row in rows]
             elif workload == "backfill":
-                # The meter side of meter_statistics' back-fill of the last `days` days.
+                # The meter side of meter/statistics.py' back-fill of the last `days` days.
                 end = (NOW - SETTLE).replace(minute=0, second=0, microsecond=0)
                 today = (await client.clock()).date()
                 found = await read_boundaries(

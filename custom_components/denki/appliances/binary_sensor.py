@@ -6,9 +6,9 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import ApplianceEntity, async_setup_appliance_platform
+from .entity import ApplianceEntity, async_setup_appliance_platform, planned_entities
 from .hub import AppliancesConfigEntry, ObjectCoordinator
-from .plan import EPC_FAULT_STATUS, PlannedEntity, on_code, plan
+from .plan import EPC_FAULT_STATUS, PlannedEntity, on_code
 
 FAULT = 0x41
 
@@ -19,15 +19,12 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add one for each two-state property of each appliance."""
-
-    def _entities(coordinator: ObjectCoordinator) -> list[ApplianceBinarySensor]:
-        return [
-            ApplianceBinarySensor(coordinator, planned)
-            for planned in plan(coordinator.info, coordinator.settable)
-            if planned.platform is Platform.BINARY_SENSOR
-        ]
-
-    async_setup_appliance_platform(hass, entry, async_add_entities, _entities)
+    async_setup_appliance_platform(
+        hass,
+        entry,
+        async_add_entities,
+        planned_entities(Platform.BINARY_SENSOR, ApplianceBinarySensor),
+    )
 
 
 class ApplianceBinarySensor(ApplianceEntity, BinarySensorEntity):

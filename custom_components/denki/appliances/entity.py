@@ -2,6 +2,7 @@
 
 from collections.abc import Callable, Iterable
 
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.device_registry import DeviceInfo
@@ -14,7 +15,7 @@ from ..const import DOMAIN
 from ..lib.echonet.classes import DecodedValue, PropertyValueError, decode_value, encode_value
 from ..lib.echonet.manufacturers import manufacturer_name
 from .hub import AppliancesConfigEntry, ObjectCoordinator, class_name
-from .plan import PlannedEntity
+from .plan import PlannedEntity, plan
 
 
 class ApplianceEntity(CoordinatorEntity[ObjectCoordinator]):
@@ -107,3 +108,18 @@ def async_setup_appliance_platform(
 
     _add(list(entry.runtime_data.coordinators.values()))
     entry.async_on_unload(async_dispatcher_connect(hass, new_objects_signal(entry), _add))
+
+
+def planned_entities[EntityT: Entity](
+    platform: Platform, make: Callable[[ObjectCoordinator, PlannedEntity], EntityT]
+) -> Callable[[ObjectCoordinator], list[EntityT]]:
+    """For a generated platform: one entity per property `plan` gives that platform, per object."""
+
+    def _entities(coordinator: ObjectCoordinator) -> list[EntityT]:
+        return [
+            make(coordinator, planned)
+            for planned in plan(coordinator.info, coordinator.settable)
+            if planned.platform is platform
+        ]
+
+    return _entities

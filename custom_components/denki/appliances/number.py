@@ -8,9 +8,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from ..lib.echonet.classes import DataType
-from .entity import ApplianceEntity, async_setup_appliance_platform
+from .entity import ApplianceEntity, async_setup_appliance_platform, planned_entities
 from .hub import AppliancesConfigEntry, ObjectCoordinator
-from .plan import PlannedEntity, plan
+from .plan import PlannedEntity
 
 
 async def async_setup_entry(
@@ -19,15 +19,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a number for each settable numeric property of each object."""
-
-    def _entities(coordinator: ObjectCoordinator) -> list[ApplianceNumber]:
-        return [
-            ApplianceNumber(coordinator, planned)
-            for planned in plan(coordinator.info, coordinator.settable)
-            if planned.platform is Platform.NUMBER
-        ]
-
-    async_setup_appliance_platform(hass, entry, async_add_entities, _entities)
+    async_setup_appliance_platform(
+        hass, entry, async_add_entities, planned_entities(Platform.NUMBER, ApplianceNumber)
+    )
 
 
 class ApplianceNumber(ApplianceEntity, NumberEntity):

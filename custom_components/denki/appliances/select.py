@@ -5,9 +5,9 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import ApplianceEntity, async_setup_appliance_platform
+from .entity import ApplianceEntity, async_setup_appliance_platform, planned_entities
 from .hub import AppliancesConfigEntry, ObjectCoordinator
-from .plan import PlannedEntity, plan, state_key
+from .plan import PlannedEntity, state_key
 
 
 async def async_setup_entry(
@@ -16,15 +16,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a select for each settable multi-state property of each object."""
-
-    def _entities(coordinator: ObjectCoordinator) -> list[ApplianceSelect]:
-        return [
-            ApplianceSelect(coordinator, planned)
-            for planned in plan(coordinator.info, coordinator.settable)
-            if planned.platform is Platform.SELECT
-        ]
-
-    async_setup_appliance_platform(hass, entry, async_add_entities, _entities)
+    async_setup_appliance_platform(
+        hass, entry, async_add_entities, planned_entities(Platform.SELECT, ApplianceSelect)
+    )
 
 
 class ApplianceSelect(ApplianceEntity, SelectEntity):

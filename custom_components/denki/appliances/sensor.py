@@ -9,9 +9,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .entity import ApplianceEntity, async_setup_appliance_platform
+from .entity import ApplianceEntity, async_setup_appliance_platform, planned_entities
 from .hub import AppliancesConfigEntry, ObjectCoordinator
-from .plan import PlannedEntity, plan, state_key
+from .plan import PlannedEntity, state_key
 
 MAX_STATE_LENGTH = 255
 
@@ -22,15 +22,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a sensor for each read-only property of each object."""
-
-    def _entities(coordinator: ObjectCoordinator) -> list[ApplianceSensor]:
-        return [
-            ApplianceSensor(coordinator, planned)
-            for planned in plan(coordinator.info, coordinator.settable)
-            if planned.platform is Platform.SENSOR
-        ]
-
-    async_setup_appliance_platform(hass, entry, async_add_entities, _entities)
+    async_setup_appliance_platform(
+        hass, entry, async_add_entities, planned_entities(Platform.SENSOR, ApplianceSensor)
+    )
 
 
 class ApplianceSensor(ApplianceEntity, SensorEntity):

@@ -7,9 +7,9 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import ApplianceEntity, async_setup_appliance_platform
+from .entity import ApplianceEntity, async_setup_appliance_platform, planned_entities
 from .hub import AppliancesConfigEntry, ObjectCoordinator
-from .plan import PlannedEntity, on_code, plan
+from .plan import PlannedEntity, on_code
 
 # One request in flight per node is the client's rule; entities need not queue.
 
@@ -20,15 +20,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a switch for each settable two-state property of each object."""
-
-    def _entities(coordinator: ObjectCoordinator) -> list[ApplianceSwitch]:
-        return [
-            ApplianceSwitch(coordinator, planned)
-            for planned in plan(coordinator.info, coordinator.settable)
-            if planned.platform is Platform.SWITCH
-        ]
-
-    async_setup_appliance_platform(hass, entry, async_add_entities, _entities)
+    async_setup_appliance_platform(
+        hass, entry, async_add_entities, planned_entities(Platform.SWITCH, ApplianceSwitch)
+    )
 
 
 class ApplianceSwitch(ApplianceEntity, SwitchEntity):
