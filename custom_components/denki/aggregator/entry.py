@@ -12,6 +12,7 @@ from homeassistant.helpers.storage import Store
 from ..const import DOMAIN, LOGGER, EntryKind
 from ..diagnostics import redacted_entry
 from ..kinds import KIND_HANDLERS, KindHandler
+from ..lib.dr.responder import Response
 from ..lib.dr.response import Step
 from .entities import (
     async_setup_aggregator_binary_sensors,
@@ -19,7 +20,7 @@ from .entities import (
     async_setup_aggregator_event,
     async_setup_aggregator_sensors,
 )
-from .hub import STORAGE_VERSION, AggregatorConfigEntry, AggregatorHub, Response
+from .hub import STORAGE_VERSION, AggregatorConfigEntry, AggregatorHub
 from .sources import make_source, outbox_folder
 
 

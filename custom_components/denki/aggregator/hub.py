@@ -18,14 +18,16 @@ it:
 Reports of the meter's power and the curtailed kW go out at the report
 interval, through `lib.dr.reports` (deadband, keep-alive, a disk outbox that
 survives the link being down and a restart).
+
+What to do is decided in `lib.dr` (`Responder`, `BaselineWindow`,
+`ReportPlanner`); the hub carries it out: timers, service calls, state
+listeners and storage.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -64,18 +66,10 @@ from ..const import (
     SIGNAL_DR_RESULT,
 )
 from ..lib.dr import Change, ChangeKind, DrEvent, EventError, EventStore, OptState, SignalType
-from ..lib.dr.reports import OutboxError, ReportThrottle
-from ..lib.dr.response import (
-    STATE,
-    Limits,
-    Role,
-    Snapshot,
-    Step,
-    curtailed_kw,
-    is_override,
-    plan,
-    should_respond,
-)
+from ..lib.dr.baseline import BaselineWindow
+from ..lib.dr.reports import OutboxError, ReportPlanner, ReportThrottle
+from ..lib.dr.responder import Decision, EntityState, Responder, Response, Seen, stored_dict
+from ..lib.dr.response import Limits, Role, Snapshot, Step
 from ..units import kilowatts
 from .source import Source
 
@@ -83,8 +77,6 @@ STORAGE_VERSION = 1
 SAVE_DELAY = 5
 BACKSTOP = timedelta(seconds=60)
 """The clock is also checked this often, besides the timer set for the next start or end."""
-BASELINE_WINDOW = timedelta(minutes=30)
-"""The draw before an event that its curtailment is measured against."""
 DEADBANDS = {"power_kw": 0.1, "curtailed_kw": 0.1}
 
 ROLE_OPTIONS: dict[Role, str] = {
@@ -113,38 +105,6 @@ def limits_from(options: dict[str, Any]) -> Limits:
     )
 
 
-@dataclass(slots=True)
-class Response:
-    """The plan in force: for which events, its steps, and who left it."""
-
-    events: set[str]
-    steps: list[Step]
-    started: datetime
-    baseline_kw: float | None = None
-    overridden: set[str] = field(default_factory=set)
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-friendly."""
-        return {
-            "events": sorted(self.events),
-            "steps": [step.as_dict() for step in self.steps],
-            "started": self.started.isoformat(),
-            "baseline_kw": self.baseline_kw,
-            "overridden": sorted(self.overridden),
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Response:
-        """Read what `as_dict` wrote."""
-        return cls(
-            events=set(data["events"]),
-            steps=[Step.from_dict(step) for step in data["steps"]],
-            started=datetime.fromisoformat(data["started"]),
-            baseline_kw=data.get("baseline_kw"),
-            overridden=set(data.get("overridden", ())),
-        )
-
-
 class AggregatorHub:
     """An aggregator entry's state: its events, the response in force, its reports."""
 
@@ -154,9 +114,7 @@ class AggregatorHub:
         self.entry = entry
         self.source = source
         self.store = EventStore()
-        self.response: Response | None = None
-        self.restore_pending: list[Step] = []
-        self.participated: dict[str, bool] = {}
+        self.responder = Responder()
         self._storage: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.aggregator.{entry.entry_id}"
         )
@@ -164,13 +122,28 @@ class AggregatorHub:
         self._change_listeners: list[ChangeListener] = []
         self._timer: Callable[[], None] | None = None
         self._watch: Callable[[], None] | None = None
-        self._power: deque[tuple[datetime, float]] = deque()
-        self._throttle = ReportThrottle(DEADBANDS)
+        self._baseline = BaselineWindow()
+        self._reports = ReportPlanner(ReportThrottle(DEADBANDS))
         self._context = Context()
         self._lock = asyncio.Lock()
         self.refused: dict[str, str] = {}
 
     # --- set-up -------------------------------------------------------------------
+
+    @property
+    def response(self) -> Response | None:
+        """The plan in force, if any."""
+        return self.responder.response
+
+    @property
+    def restore_pending(self) -> list[Step]:
+        """The steps that could not be put back yet."""
+        return self.responder.restore_pending
+
+    @property
+    def participated(self) -> dict[str, bool]:
+        """Whether the household took part, by event."""
+        return self.responder.participated
 
     @property
     def limits(self) -> Limits:
@@ -194,11 +167,7 @@ class AggregatorHub:
         if stored is not None:
             try:
                 self.store = EventStore.from_dict(stored["events"])
-                self.response = (
-                    Response.from_dict(stored["response"]) if stored.get("response") else None
-                )
-                self.restore_pending = [Step.from_dict(s) for s in stored.get("restore", ())]
-                self.participated = dict(stored.get("participated", {}))
+                self.responder.load(stored)
             except (EventError, KeyError, TypeError, ValueError) as err:
                 LOGGER.warning(
                     "The stored demand-response events do not read (%s); starting afresh", err
@@ -219,7 +188,7 @@ class AggregatorHub:
         self.handle(self.store.advance(dt_util.utcnow()))
         self._schedule(dt_util.utcnow())
         if self.restore_pending:
-            self.hass.async_create_task(self._restore_steps([]), "denki restore after restart")
+            self.hass.async_create_task(self._restore_steps(()), "denki restore after restart")
 
     async def async_stop(self) -> None:
         """Disconnect and write what is pending."""
@@ -297,34 +266,33 @@ class AggregatorHub:
         self._update()
 
     def _on_started(self, event: DrEvent, now: datetime) -> None:
-        chosen = self.automatic or event.opt is OptState.OPT_IN
-        if not chosen or not should_respond(event, now, self.limits):
-            return
-        self.participated[event.event_id] = True
-        if self.response is not None:
-            self.response.events.add(event.event_id)  # the plan in force answers it too
-            return
-        self.response = Response({event.event_id}, [], now, self._baseline_kw(now))
-        self.hass.async_create_task(self._curtail(), f"denki curtail for {event.event_id}")
+        self._carry_out(
+            self.responder.start(
+                event,
+                now,
+                automatic=self.automatic,
+                limits=self.limits,
+                baseline_kw=self._baseline.baseline(now),
+            ),
+            event.event_id,
+        )
 
     def _on_ended(self, event: DrEvent) -> None:
-        participated = event.participating and self.participated.get(event.event_id, False)
-        self._leave(event.event_id)
+        participated, decision = self.responder.end(event)
+        self._carry_out(decision, event.event_id)
         self._tell("result", event, {"participated": participated})
         async_dispatcher_send(self.hass, SIGNAL_DR_RESULT, self.entry.entry_id, event, participated)
 
     def _leave(self, event_id: str) -> None:
-        """The event no longer needs the plan; the last one out puts everything back."""
-        response = self.response
-        if response is None or event_id not in response.events:
-            return
-        response.events.discard(event_id)
-        if response.events:
-            return
-        self.response = None
-        steps = [step for step in response.steps if step.entity_id not in response.overridden]
-        self._watch_appliances()
-        self.hass.async_create_task(self._restore_steps(steps), "denki restore")
+        self._carry_out(self.responder.leave(event_id), event_id)
+
+    def _carry_out(self, decision: Decision, event_id: str) -> None:
+        """Start curtailing for a new plan, or put back what an ended plan held."""
+        if decision.begin:
+            self.hass.async_create_task(self._curtail(), f"denki curtail for {event_id}")
+        if decision.restore is not None:
+            self._watch_appliances()
+            self.hass.async_create_task(self._restore_steps(decision.restore), "denki restore")
 
     def _tell(self, kind: str, event: DrEvent, data: dict[str, Any]) -> None:
         for listener in tuple(self._change_listeners):
@@ -337,13 +305,16 @@ class AggregatorHub:
         event = self.store.set_opt(event_id, opt)
         self.source.send_opt(event)
         now = dt_util.utcnow()
-        if opt is OptState.OPT_OUT:
-            self.participated[event_id] = False
-            self._leave(event_id)
-        elif event in self.store.active(now) and (
-            self.response is None or event_id not in self.response.events
-        ):
-            self._on_started(event, now)
+        decision = self.responder.opt(
+            event,
+            opt,
+            active=event in self.store.active(now),
+            now=now,
+            automatic=self.automatic,
+            limits=self.limits,
+            baseline_kw=self._baseline.baseline(now),
+        )
+        self._carry_out(decision, event_id)
         self._save()
         self._update()
         return event
@@ -390,38 +361,31 @@ class AggregatorHub:
     async def _curtail(self) -> None:
         """Record every appliance's state, then curtail them all at once."""
         async with self._lock:
-            response = self.response
-            if response is None or response.steps:
+            steps = self.responder.make_plan(self._snapshots(), self.limits)
+            if steps is None:
                 return
-            response.steps = plan(self._snapshots(), self.limits)
             # Stored before any command: a crash mid-way still knows the way back.
             await self._storage.async_save(self._to_dict())
             self._watch_appliances()
             results = await asyncio.gather(
-                *(self._call(step, step.curtail.as_dict()) for step in response.steps)
+                *(self._call(step, step.curtail.as_dict()) for step in steps)
             )
             LOGGER.info(
-                "Demand response: %s of %s appliance(s) curtailed",
-                sum(results),
-                len(response.steps),
+                "Demand response: %s of %s appliance(s) curtailed", sum(results), len(steps)
             )
         self._update()
 
-    async def _restore_steps(self, steps: list[Step]) -> None:
+    async def _restore_steps(self, steps: tuple[Step, ...]) -> None:
         """Put appliances back; what cannot be reached now is retried when it answers."""
         async with self._lock:
-            todo = {step.entity_id: step for step in [*self.restore_pending, *steps]}
-            self.restore_pending = []
+            todo = self.responder.take_restore(steps)
             results = await asyncio.gather(
-                *(self._call(step, step.restore.as_dict()) for step in todo.values())
+                *(self._call(step, step.restore.as_dict()) for step in todo)
             )
-            self.restore_pending = [
-                step for step, done in zip(todo.values(), results, strict=True) if not done
-            ]
-            if self.restore_pending:
+            if waiting := self.responder.restored(todo, results):
                 LOGGER.warning(
                     "Could not put back %s yet; retrying when they answer",
-                    ", ".join(step.entity_id for step in self.restore_pending),
+                    ", ".join(step.entity_id for step in waiting),
                 )
             await self._storage.async_save(self._to_dict())
             self._watch_appliances()
@@ -449,35 +413,18 @@ class AggregatorHub:
         if self._watch is not None:
             self._watch()
             self._watch = None
-        entities = {step.entity_id for step in self.restore_pending}
-        if self.response is not None:
-            entities |= {step.entity_id for step in self.response.steps}
-        if entities:
-            self._watch = async_track_state_change_event(
-                self.hass, sorted(entities), self._on_appliance
-            )
+        if entities := self.responder.watched():
+            self._watch = async_track_state_change_event(self.hass, entities, self._on_appliance)
 
     @callback
     def _on_appliance(self, event: Event[EventStateChangedData]) -> None:
         entity_id = event.data["entity_id"]
-        old, new = event.data["old_state"], event.data["new_state"]
-        if new is None:
-            return
-        if any(step.entity_id == entity_id for step in self.restore_pending) and new.state not in (
-            STATE_UNAVAILABLE,
-            STATE_UNKNOWN,
-        ):
-            if old is None or old.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
-                self.hass.async_create_task(self._restore_steps([]), "denki restore retry")
-            return
-        response = self.response
-        if response is None or entity_id in response.overridden or old is None:
-            return
-        step = next((s for s in response.steps if s.entity_id == entity_id), None)
-        if step is None:
-            return
-        if is_override(step, _watched(old, step.watch), _watched(new, step.watch)):
-            response.overridden.add(entity_id)
+        seen = self.responder.appliance_changed(
+            entity_id, _plain(event.data["old_state"]), _plain(event.data["new_state"])
+        )
+        if seen is Seen.RETRY_RESTORE:
+            self.hass.async_create_task(self._restore_steps(()), "denki restore retry")
+        elif seen is Seen.OVERRIDDEN:
             LOGGER.info(
                 "%s was changed during the demand-response event; it leaves the plan", entity_id
             )
@@ -490,14 +437,7 @@ class AggregatorHub:
     def _on_power(self, event: Event[EventStateChangedData]) -> None:
         if (kw := kilowatts(event.data["new_state"])) is None:
             return
-        now = dt_util.utcnow()
-        self._power.append((now, kw))
-        while self._power and self._power[0][0] < now - BASELINE_WINDOW:
-            self._power.popleft()
-
-    def _baseline_kw(self, now: datetime) -> float | None:
-        recent = [kw for at, kw in self._power if at >= now - BASELINE_WINDOW]
-        return round(sum(recent) / len(recent), 3) if recent else None
+        self._baseline.add(dt_util.utcnow(), kw)
 
     @property
     def power_kw(self) -> float | None:
@@ -508,26 +448,20 @@ class AggregatorHub:
     @property
     def curtailed_kw(self) -> float | None:
         """The draw before the response less the draw now, while a response is in force."""
-        if self.response is None:
-            return 0.0
-        return curtailed_kw(self.response.baseline_kw, self.power_kw)
+        return self.responder.curtailed_kw(self.power_kw)
 
     @callback
     def _on_report_time(self, now: datetime) -> None:
-        values: dict[str, float] = {}
-        if (power := self.power_kw) is not None:
-            values["power_kw"] = power
-        if (curtailed := self.curtailed_kw) is not None:
-            values["curtailed_kw"] = curtailed
-        chosen = self._throttle.select(values, now)
-        if not chosen:
-            return
-        if not self.source.changes_only:
-            chosen = values
-        active = self.store.active(dt_util.utcnow())
-        self.hass.async_create_task(
-            self._report(chosen, now, active[0] if active else None), "denki report"
+        report = self._reports.plan(
+            {"power_kw": self.power_kw, "curtailed_kw": self.curtailed_kw},
+            now,
+            changes_only=self.source.changes_only,
+            active=self.store.active(dt_util.utcnow()),
         )
+        if report is not None:
+            self.hass.async_create_task(
+                self._report(report.values, report.at, report.event), "denki report"
+            )
 
     async def _report(self, values: dict[str, float], at: datetime, event: DrEvent | None) -> None:
         try:
@@ -539,16 +473,7 @@ class AggregatorHub:
     # --- storage and entities -------------------------------------------------------
 
     def _to_dict(self) -> dict[str, Any]:
-        return {
-            "events": self.store.as_dict(),
-            "response": self.response.as_dict() if self.response else None,
-            "restore": [step.as_dict() for step in self.restore_pending],
-            "participated": {
-                event_id: value
-                for event_id, value in self.participated.items()
-                if self.store.get(event_id) is not None
-            },
-        }
+        return stored_dict(self.store, self.responder)
 
     def _save(self) -> None:
         self._storage.async_delay_save(self._to_dict, SAVE_DELAY)
@@ -579,5 +504,5 @@ class AggregatorHub:
         return None
 
 
-def _watched(state: State, name: str) -> Any:
-    return state.state if name == STATE else state.attributes.get(name)
+def _plain(state: State | None) -> EntityState | None:
+    return None if state is None else EntityState(state.state, state.attributes)

@@ -3,7 +3,9 @@
 `ReportThrottle` decides which readings are worth sending: a value that moved
 beyond its deadband, or a keep-alive when nothing has been sent for a while.
 At a 5-minute interval, a quiet household sends a keep-alive every 30
-minutes instead of 288 reports a day.
+minutes instead of 288 reports a day. `ReportPlanner` makes the report of
+one report time from it: which values (all of them when the protocol sends
+no partial reports), and for which event in force.
 
 `Outbox` keeps what is to be sent on disk, in order, until the aggregator
 has acknowledged it: appends are flushed and fsynced before `append`
@@ -17,7 +19,7 @@ File I/O here is blocking: the Home Assistant half calls it from an
 executor.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 import json
@@ -27,6 +29,8 @@ from pathlib import Path
 import threading
 from typing import Any
 import uuid
+
+from .model import DrEvent
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -62,6 +66,42 @@ class ReportThrottle:
             self._last.update(chosen)
             self._last_sent_at = now
         return chosen
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """A report to queue: its values, when they were read, and the event in force."""
+
+    values: dict[str, float]
+    at: datetime
+    event: DrEvent | None
+
+
+@dataclass(slots=True)
+class ReportPlanner:
+    """What to report at each report time, through a `ReportThrottle`."""
+
+    throttle: ReportThrottle
+
+    def plan(
+        self,
+        readings: Mapping[str, float | None],
+        at: datetime,
+        *,
+        changes_only: bool,
+        active: Sequence[DrEvent],
+    ) -> Report | None:
+        """The report for the readings taken at `at` (a None reading is left out), if any.
+
+        When the throttle chooses anything and the protocol does not send
+        `changes_only`, every reading goes; the report names the first event
+        in `active` (the events in force, earliest first).
+        """
+        values = {name: value for name, value in readings.items() if value is not None}
+        chosen = self.throttle.select(values, at)
+        if not chosen:
+            return None
+        return Report(chosen if changes_only else values, at, active[0] if active else None)
 
 
 class OutboxError(OSError):

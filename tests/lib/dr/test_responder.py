@@ -1,0 +1,463 @@
+"""The responder: when a plan starts, who joins and leaves it, what is put back, and storage."""
+
+import copy
+from datetime import UTC, datetime, timedelta
+import json
+from typing import Any
+
+import pytest
+
+from custom_components.denki.lib.dr import DrEvent, EventStore, Interval, OptState
+from custom_components.denki.lib.dr.responder import (
+    NOTHING,
+    Decision,
+    EntityState,
+    Responder,
+    Response,
+    Seen,
+    stored_dict,
+)
+from custom_components.denki.lib.dr.response import Limits, Role, Snapshot, Step
+
+T0 = datetime(2026, 8, 3, 8, 0, tzinfo=UTC)
+LIMITS = Limits()
+CLIMATE = "climate.living"
+EV = "switch.ev_charger"
+LIGHT = "light.porch"
+SNAPSHOTS = (
+    Snapshot(CLIMATE, Role.CLIMATE, "cool", {"temperature": 26, "target_temp_step": 1}),
+    Snapshot(EV, Role.EV, "on"),
+    Snapshot(LIGHT, Role.LIGHT, "on", {"brightness": 204}),
+)
+
+
+def event(
+    event_id: str = "ev-1", level: int = 2, opt: OptState = OptState.AUTOMATIC, hours: float = 2
+) -> DrEvent:
+    return DrEvent(
+        event_id=event_id,
+        program_id="p",
+        source="test",
+        intervals=(Interval(0, T0, timedelta(hours=hours), {"SIMPLE": (level,)}),),
+        opt=opt,
+    )
+
+
+def start(
+    responder: Responder,
+    ev: DrEvent,
+    *,
+    automatic: bool = True,
+    baseline_kw: float | None = 2.0,
+    at: datetime = T0,
+) -> Decision:
+    return responder.start(ev, at, automatic=automatic, limits=LIMITS, baseline_kw=baseline_kw)
+
+
+def curtailing() -> Responder:
+    """A responder whose plan for ev-1 holds the three appliances."""
+    responder = Responder()
+    assert start(responder, event()) == Decision(begin=True)
+    assert responder.make_plan(SNAPSHOTS, LIMITS) is not None
+    return responder
+
+
+def in_force(responder: Responder) -> Response:
+    assert responder.response is not None
+    return responder.response
+
+
+def entities(steps: tuple[Step, ...] | list[Step] | None) -> list[str]:
+    assert steps is not None
+    return [step.entity_id for step in steps]
+
+
+# --- start -> curtail -------------------------------------------------------------------
+
+
+def test_the_start_of_an_event_begins_a_plan_and_the_plan_curtails_each_appliance() -> None:
+    responder = Responder()
+    assert start(responder, event(), baseline_kw=1.75) == Decision(begin=True)
+    response = responder.response
+    assert response is not None
+    assert response.events == {"ev-1"}
+    assert response.started == T0
+    assert response.baseline_kw == 1.75
+    assert response.steps == []
+    assert responder.participated == {"ev-1": True}
+
+    steps = responder.make_plan(SNAPSHOTS, LIMITS)
+    assert entities(steps) == [CLIMATE, EV, LIGHT]
+    assert steps is not None
+    assert [step.target for step in steps] == [28, "off", 102]
+    assert response.steps == steps
+    assert responder.watched() == sorted([CLIMATE, EV, LIGHT])
+    # The plan is made once: a second call (a restart, a second event) does not redo it.
+    assert responder.make_plan(SNAPSHOTS, LIMITS) is None
+
+
+def test_no_plan_to_make_without_a_response() -> None:
+    assert Responder().make_plan(SNAPSHOTS, LIMITS) is None
+
+
+@pytest.mark.parametrize(
+    ("ev", "automatic"),
+    [
+        (event(level=0), True),  # below the household's lowest level
+        (event(hours=25), True),  # longer than a day: shown, never answered
+        (event(), False),  # automatic response off, no opt-in
+        (event(opt=OptState.OPT_OUT), True),
+    ],
+)
+def test_an_event_the_home_does_not_answer_begins_nothing(ev: DrEvent, automatic: bool) -> None:
+    responder = Responder()
+    assert start(responder, ev, automatic=automatic) == NOTHING
+    assert responder.response is None
+    assert responder.participated == {}
+
+
+def test_an_opt_in_is_answered_with_the_automatic_response_off() -> None:
+    responder = Responder()
+    assert start(responder, event(opt=OptState.OPT_IN), automatic=False) == Decision(begin=True)
+
+
+# --- several events --------------------------------------------------------------------
+
+
+def test_a_second_event_joins_the_plan_and_only_the_last_one_out_restores() -> None:
+    responder = curtailing()
+    assert start(responder, event("ev-2"), baseline_kw=9.9) == NOTHING
+    response = responder.response
+    assert response is not None
+    assert response.events == {"ev-1", "ev-2"}
+    assert response.baseline_kw == 2.0  # the first event's baseline stays
+    assert responder.participated == {"ev-1": True, "ev-2": True}
+
+    participated, decision = responder.end(event("ev-1"))
+    assert participated is True
+    assert decision == NOTHING
+    assert responder.response is response
+
+    participated, decision = responder.end(event("ev-2"))
+    assert participated is True
+    assert entities(decision.restore) == [CLIMATE, EV, LIGHT]
+    assert decision.begin is False
+    assert responder.response is None
+
+
+def test_an_event_outside_the_plan_leaving_changes_nothing() -> None:
+    responder = curtailing()
+    assert responder.leave("ev-other") == NOTHING
+    assert Responder().leave("ev-1") == NOTHING
+    participated, decision = Responder().end(event())
+    assert (participated, decision) == (False, NOTHING)
+
+
+def test_the_last_event_out_restores_only_what_nobody_changed() -> None:
+    responder = curtailing()
+    seen = responder.appliance_changed(
+        CLIMATE, EntityState("cool", {"temperature": 28}), EntityState("cool", {"temperature": 25})
+    )
+    assert seen is Seen.OVERRIDDEN
+    _, decision = responder.end(event())
+    assert entities(decision.restore) == [EV, LIGHT]
+    assert decision.restore is not None
+    assert [step.restore.as_dict()["service"] for step in decision.restore] == [
+        "turn_on",
+        "turn_on",
+    ]
+
+
+def test_a_cancelled_event_restores_like_an_ended_one() -> None:
+    responder = curtailing()
+    assert entities(responder.leave("ev-1").restore) == [CLIMATE, EV, LIGHT]
+
+
+# --- the household's choice -------------------------------------------------------------
+
+
+def opt(
+    responder: Responder, ev: DrEvent, *, active: bool = True, automatic: bool = True
+) -> Decision:
+    return responder.opt(
+        ev, ev.opt, active=active, now=T0, automatic=automatic, limits=LIMITS, baseline_kw=1.0
+    )
+
+
+def test_opting_out_mid_event_restores_now_and_the_event_is_not_counted() -> None:
+    responder = curtailing()
+    out = event(opt=OptState.OPT_OUT)
+    decision = opt(responder, out)
+    assert entities(decision.restore) == [CLIMATE, EV, LIGHT]
+    assert responder.response is None
+    assert responder.participated == {"ev-1": False}
+    participated, decision = responder.end(out)
+    assert (participated, decision) == (False, NOTHING)
+
+
+def test_opting_out_of_one_of_two_events_keeps_the_plan() -> None:
+    responder = curtailing()
+    start(responder, event("ev-2"))
+    assert opt(responder, event("ev-2", opt=OptState.OPT_OUT)) == NOTHING
+    assert responder.response is not None
+    assert responder.response.events == {"ev-1"}
+    assert responder.participated == {"ev-1": True, "ev-2": False}
+
+
+def test_opting_in_to_an_event_in_force_begins_the_plan() -> None:
+    responder = Responder()
+    ev = event(opt=OptState.OPT_IN)
+    assert opt(responder, ev, active=False, automatic=False) == NOTHING
+    assert responder.response is None
+    assert opt(responder, ev, active=True, automatic=False) == Decision(begin=True)
+    assert in_force(responder).baseline_kw == 1.0
+    # Opting in again to an event the plan answers already does nothing.
+    assert opt(responder, ev, active=True, automatic=False) == NOTHING
+
+
+# --- overrides ----------------------------------------------------------------------------
+
+
+def test_an_override_is_a_person_s_change_and_counts_once() -> None:
+    responder = curtailing()
+    before, curtailed = (
+        EntityState("cool", {"temperature": 26}),
+        EntityState("cool", {"temperature": 28}),
+    )
+    # Denki's own command (to the target), a repeat, and an appliance dropping off are no override.
+    assert responder.appliance_changed(CLIMATE, before, curtailed) is Seen.NOTHING
+    assert responder.appliance_changed(CLIMATE, curtailed, curtailed) is Seen.NOTHING
+    assert (
+        responder.appliance_changed(CLIMATE, curtailed, EntityState("unavailable")) is Seen.NOTHING
+    )
+    assert responder.appliance_changed(CLIMATE, None, curtailed) is Seen.NOTHING
+    assert responder.appliance_changed(CLIMATE, curtailed, None) is Seen.NOTHING
+    assert responder.appliance_changed("climate.other", curtailed, before) is Seen.NOTHING
+
+    person = EntityState("cool", {"temperature": 24})
+    assert responder.appliance_changed(CLIMATE, curtailed, person) is Seen.OVERRIDDEN
+    assert responder.response is not None
+    assert responder.response.overridden == {CLIMATE}
+    assert responder.appliance_changed(CLIMATE, person, before) is Seen.NOTHING  # left already
+
+
+def test_an_override_of_the_state_itself() -> None:
+    responder = curtailing()
+    assert responder.appliance_changed(EV, EntityState("on"), EntityState("off")) is Seen.NOTHING
+    assert responder.appliance_changed(EV, EntityState("off"), EntityState("on")) is Seen.OVERRIDDEN
+
+
+def test_no_override_without_a_plan() -> None:
+    assert Responder().appliance_changed(EV, EntityState("off"), EntityState("on")) is Seen.NOTHING
+
+
+# --- the way back ---------------------------------------------------------------------------
+
+
+def test_a_restore_that_fails_is_retried_when_the_appliance_comes_back() -> None:
+    responder = curtailing()
+    _, decision = responder.end(event())
+    assert decision.restore is not None
+    todo = responder.take_restore(decision.restore)
+    assert entities(todo) == [CLIMATE, EV, LIGHT]
+    assert responder.restore_pending == []
+    waiting = responder.restored(todo, [True, False, True])
+    assert entities(waiting) == [EV]
+    assert entities(responder.restore_pending) == [EV]
+    assert responder.watched() == [EV]
+
+    # Still unavailable, or a change between two available states: no retry.
+    assert (
+        responder.appliance_changed(EV, EntityState("on"), EntityState("unavailable"))
+        is Seen.NOTHING
+    )
+    assert (
+        responder.appliance_changed(EV, EntityState("unknown"), EntityState("unavailable"))
+        is Seen.NOTHING
+    )
+    assert responder.appliance_changed(EV, EntityState("off"), EntityState("on")) is Seen.NOTHING
+    # Back: retry now.
+    assert (
+        responder.appliance_changed(EV, EntityState("unavailable"), EntityState("off"))
+        is Seen.RETRY_RESTORE
+    )
+    assert responder.appliance_changed(EV, None, EntityState("off")) is Seen.RETRY_RESTORE
+
+    retry = responder.take_restore(())
+    assert entities(retry) == [EV]
+    assert responder.restored(retry, [True]) == []
+    assert responder.restore_pending == []
+    assert responder.watched() == []
+
+
+def test_a_new_restore_of_an_entity_awaiting_one_replaces_it() -> None:
+    responder = curtailing()
+    _, decision = responder.end(event())
+    assert decision.restore is not None
+    first = responder.take_restore(decision.restore)
+    responder.restored(first, [False, False, True])
+    newer = next(step for step in first if step.entity_id == EV)
+    newer = Step.from_dict({**newer.as_dict(), "prior": "later"})
+    todo = responder.take_restore([newer])
+    assert entities(todo) == [CLIMATE, EV]  # one step per entity, the newer one
+    assert next(step for step in todo if step.entity_id == EV).prior == "later"
+    with pytest.raises(ValueError, match="zip"):
+        responder.restored(todo, [True])  # a result per step, no fewer
+
+
+def test_watched_covers_the_plan_and_what_awaits_restoring() -> None:
+    responder = curtailing()
+    assert responder.response is not None
+    attic = {**responder.response.steps[0].as_dict(), "entity_id": "climate.attic"}
+    responder.restore_pending = [Step.from_dict(attic)]
+    assert responder.watched() == ["climate.attic", CLIMATE, LIGHT, EV]
+
+
+def test_curtailed_kw_is_measured_against_the_plan_s_baseline() -> None:
+    responder = Responder()
+    assert responder.curtailed_kw(1.2) == 0.0
+    start(responder, event(), baseline_kw=2.0)
+    assert responder.curtailed_kw(1.2) == 0.8
+    assert responder.curtailed_kw(2.5) == 0.0
+    assert responder.curtailed_kw(None) is None
+    other = Responder()
+    start(other, event(), baseline_kw=None)
+    assert other.curtailed_kw(1.2) is None
+
+
+# --- storage --------------------------------------------------------------------------------
+
+# What the aggregator entry stored before `Responder` existed (AggregatorHub._to_dict, then
+# through JSON): a plan for ev-1 with the climate left by a person, an EV charger awaiting
+# restoration after an earlier event, and an old event's choice.
+STORED_TODAY: dict[str, Any] = {
+    "events": {
+        "version": 1,
+        "events": [
+            {
+                "event_id": "ev-1",
+                "program_id": "p",
+                "source": "mqtt",
+                "name": None,
+                "priority": None,
+                "modified": None,
+                "cancelled": False,
+                "opt": "automatic",
+                "intervals": [
+                    {
+                        "id": 0,
+                        "start": "2026-08-03T08:00:00+00:00",
+                        "seconds": 7200.0,
+                        "payloads": {"SIMPLE": [2]},
+                    }
+                ],
+            }
+        ],
+        "told": {"ev-1": "active"},
+    },
+    "response": {
+        "events": ["ev-1"],
+        "steps": [
+            {
+                "entity_id": "climate.living",
+                "role": "climate",
+                "curtail": {
+                    "domain": "climate",
+                    "service": "set_temperature",
+                    "data": {"temperature": 28.0},
+                },
+                "restore": {
+                    "domain": "climate",
+                    "service": "set_temperature",
+                    "data": {"temperature": 26.0},
+                },
+                "watch": "temperature",
+                "prior": 26.0,
+                "target": 28.0,
+            },
+            {
+                "entity_id": "light.porch",
+                "role": "light",
+                "curtail": {"domain": "light", "service": "turn_on", "data": {"brightness": 102}},
+                "restore": {"domain": "light", "service": "turn_on", "data": {"brightness": 204}},
+                "watch": "brightness",
+                "prior": 204,
+                "target": 102,
+            },
+        ],
+        "started": "2026-08-03T08:00:00.412000+00:00",
+        "baseline_kw": 1.733,
+        "overridden": ["climate.living"],
+    },
+    "restore": [
+        {
+            "entity_id": "switch.ev_charger",
+            "role": "ev",
+            "curtail": {"domain": "switch", "service": "turn_off", "data": {}},
+            "restore": {"domain": "switch", "service": "turn_on", "data": {}},
+            "watch": "state",
+            "prior": "on",
+            "target": "off",
+        }
+    ],
+    "participated": {"ev-1": True},
+}
+
+
+def test_a_file_stored_by_the_current_version_loads_unchanged() -> None:
+    stored = json.loads(json.dumps(STORED_TODAY))
+    store = EventStore.from_dict(stored["events"])
+    responder = Responder()
+    responder.load(stored)
+
+    response = responder.response
+    assert response is not None
+    assert response.events == {"ev-1"}
+    assert response.started == datetime(2026, 8, 3, 8, 0, 0, 412000, tzinfo=UTC)
+    assert response.baseline_kw == 1.733
+    assert response.overridden == {CLIMATE}
+    assert entities(response.steps) == [CLIMATE, LIGHT]
+    assert entities(responder.restore_pending) == [EV]
+    assert responder.participated == {"ev-1": True}
+    # Written back key for key, value for value.
+    assert stored_dict(store, responder) == STORED_TODAY
+    assert list(stored_dict(store, responder)) == ["events", "response", "restore", "participated"]
+
+
+def test_restart_with_a_stored_plan_goes_on_where_it_was() -> None:
+    responder = Responder()
+    responder.load(copy.deepcopy(STORED_TODAY))
+    # The plan is not made again over its own curtailment.
+    assert responder.make_plan(SNAPSHOTS, LIMITS) is None
+    assert responder.watched() == [CLIMATE, LIGHT, EV]
+    # The climate a person changed stays theirs; the waiting EV charger is put back too.
+    _, decision = responder.end(event())
+    assert entities(decision.restore) == [LIGHT]
+    assert decision.restore is not None
+    assert entities(responder.take_restore(decision.restore)) == [EV, LIGHT]
+
+
+def test_the_stored_keys_when_idle_and_forgotten_events_choices_dropped() -> None:
+    responder = Responder()
+    responder.participated = {"ev-old": False}
+    assert responder.as_dict(EventStore()) == {"response": None, "restore": [], "participated": {}}
+    # An older file may lack the restore and participated keys.
+    fresh = Responder()
+    fresh.load({"events": STORED_TODAY["events"], "response": None})
+    assert (fresh.response, fresh.restore_pending, fresh.participated) == (None, [], {})
+
+
+def test_an_unreadable_key_raises_and_what_read_before_it_stays() -> None:
+    stored = copy.deepcopy(STORED_TODAY)
+    del stored["restore"][0]["watch"]
+    responder = Responder()
+    with pytest.raises(KeyError, match="watch"):
+        responder.load(stored)
+    assert responder.response is not None  # read before "restore", as the entry always did
+    assert responder.restore_pending == []
+    assert responder.participated == {}
+
+
+def test_response_round_trip() -> None:
+    response = Response.from_dict(STORED_TODAY["response"])
+    assert response.as_dict() == STORED_TODAY["response"]
