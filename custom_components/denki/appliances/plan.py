@@ -67,6 +67,12 @@ DEDICATED: dict[int, frozenset[int]] = {
 
 _ON_OFF_KEYS = frozenset({"on", "off", "true", "false", "yes", "no", "valid", "invalid"})
 
+_STATE_OF_CHARGE = re.compile(r"remaining_stored_electricity")
+"""A percentage of what a battery holds (0xE4 of a storage battery or of an EV's
+battery): the only percentages shown as a battery level."""
+_STORED = re.compile(r"remaining|capacity|stored|chargeable|rated_electric_energy")
+"""Energy a battery holds, can take or can give (Wh in the Appendix): stored energy."""
+
 _UNITS: dict[str, tuple[SensorDeviceClass | None, str]] = {
     "W": (SensorDeviceClass.POWER, UnitOfPower.WATT),
     "kW": (SensorDeviceClass.POWER, UnitOfPower.KILO_WATT),
@@ -196,13 +202,19 @@ def _value_kind(
     device_class, unit = _UNITS.get(value.unit or "", (None, value.unit))
     if device_class is None and unit == PERCENTAGE and "humidity" in key:
         device_class = SensorDeviceClass.HUMIDITY
-    if device_class is None and unit == PERCENTAGE and "remaining" in key:
+    if device_class is None and unit == PERCENTAGE and _STATE_OF_CHARGE.search(key):
         device_class = SensorDeviceClass.BATTERY
+    cumulative = "cumulative" in key
+    if device_class is SensorDeviceClass.ENERGY and not cumulative and _STORED.search(key):
+        # What a battery holds or can take goes down as well as up: never a total.
+        device_class = SensorDeviceClass.ENERGY_STORAGE
     if role is Role.SPECIFICATION or role is Role.SETTING:
         return device_class, unit, None
-    if device_class is SensorDeviceClass.ENERGY or (
-        device_class is SensorDeviceClass.VOLUME and "cumulative" in key
-    ):
+    if device_class is SensorDeviceClass.ENERGY:
+        # A counter only grows; an energy of some period (an hour's use, an expected amount)
+        # is neither a total nor a measurement Home Assistant can keep statistics of.
+        return device_class, unit, SensorStateClass.TOTAL_INCREASING if cumulative else None
+    if device_class is SensorDeviceClass.VOLUME and cumulative:
         return device_class, unit, SensorStateClass.TOTAL_INCREASING
     return device_class, unit, SensorStateClass.MEASUREMENT
 
@@ -303,11 +315,12 @@ def plan_fields(
     """
     parent = _enabled(spec, epc)
     kinds = [_value_kind(f.value, f.key, spec.role) for f in spec.value.fields]
-    has_energy = any(kind[0] is SensorDeviceClass.ENERGY for kind in kinds)
+    energy = (SensorDeviceClass.ENERGY, SensorDeviceClass.ENERGY_STORAGE)
+    has_energy = any(kind[0] in energy for kind in kinds)
     base = translation_key(class_id, epc)
     planned = []
     for index, (device_class, unit, state_class) in enumerate(kinds):
-        secondary = has_energy and device_class is not SensorDeviceClass.ENERGY
+        secondary = has_energy and device_class not in energy
         planned.append(
             PlannedEntity(
                 Platform.SENSOR,
