@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import (
     Event,
@@ -27,7 +27,6 @@ from homeassistant.core import (
     State,
     callback,
 )
-from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.event import (
     async_call_later,
@@ -58,6 +57,7 @@ from ..lib.savings.accumulate import SlotAccumulator
 from ..lib.savings.book import FactCounter, PendingEvent, SavingsBook, Update
 from ..lib.savings.challenges import Challenge, ChallengeProgress
 from ..lib.savings.scoring import Card, Ledger, Score
+from ..meter.lookup import meter_backfill
 from ..meter.statistics import MeterBackfill
 from ..units import kilowatt_hours
 
@@ -308,19 +308,7 @@ class SavingsTracker:
 
     def _meter_backfill(self) -> MeterBackfill | None:
         """The back-fill of the Denki meter whose import the savings count, if it is loaded."""
-        entity = er.async_get(self.hass).async_get(self.energy_entity)
-        if (
-            entity is None
-            or entity.platform != DOMAIN
-            or entity.config_entry_id is None
-            or not entity.unique_id.endswith("_energy_import")
-        ):
-            return None
-        meter = self.hass.config_entries.async_get_entry(entity.config_entry_id)
-        if meter is None or meter.state is not ConfigEntryState.LOADED:
-            return None
-        backfill = getattr(meter.runtime_data, "backfill", None)
-        return backfill if isinstance(backfill, MeterBackfill) else None
+        return meter_backfill(self.hass, self.energy_entity)
 
     @callback
     def _schedule_fill(self) -> None:
