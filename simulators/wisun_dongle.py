@@ -12,6 +12,14 @@ argument, and SKINFO's last field is the side). A command with the other
 dialect's argument count fails with FAIL ER05, as users of drivers that guess
 the dialect report. What it does not model: radio timing beyond fixed
 delays, PANA itself, and the registers other than those named below.
+
+Those two dialect names are the legacy models, kept as they were. The
+dongles people own differ from them in ways each field below switches on;
+`simulators.dongle_profiles` combines them into named profiles (BP35A1 old
+and 1.2.10+ firmware, BP35C0, BP35C2, RS-WSUHA-P, Tessera RL7023 Stick-D/IPS
+and /DSS), each behaviour with the public source it comes from. The fault
+switches (`send_failures`, `refuse_joins`, `wedged`) make a dongle or meter
+stumble the way a session must survive.
 """
 
 import asyncio
@@ -76,11 +84,43 @@ class DongleModel:
     password: str | None = None
     joined: bool = False
     commands: list[str] = field(default_factory=list)
+    # -- what tells the dongles people own apart (see simulators.dongle_profiles) --
+    name: str = ""
+    """The profile's name, or "" for the legacy dialect model."""
+    version: str = "1.2.10"
+    """What SKVER answers (EVER)."""
+    has_ropt: bool = True
+    """Whether ROPT and WOPT exist; without them both answer FAIL ER04."""
+    has_appver: bool = True
+    """Whether SKAPPVER exists; without it, FAIL ER04."""
+    ropt_line_end: bytes = b"\r\n"
+    """How ROPT's answer ends: CR alone on a BP35A1 from firmware 1.2.10."""
+    scan_arguments: int | None = None
+    """SKSCAN's argument count; None: the dialect's (3 on a BP35A1, 4 with the side)."""
+    rssi_register: bool = False
+    """ERXUDP carries RSSI only after SKSREG SA2 1 (BP35C0/C2, RS-WSUHA-P). False
+    keeps the legacy model: a bp35c always prints it."""
+    secured_field: bool = True
+    """Whether ERXUDP has the SECURED field (an old BP35A1 form has not)."""
+    pandesc_after_scan_done: bool = False
+    """EPANDESC printed after EVENT 22 instead of before it."""
+    pandesc_extra: dict[str, str] = field(default_factory=dict)
+    """EPANDESC fields a parser may not know, printed after the known ones."""
+    send_failures: int = 0
+    """The next this many SKSENDTOs end in EVENT 21 with parameter 01 (not sent)."""
+    refuse_joins: int = 0
+    """The next this many SKJOINs are refused (EVENT 24 after PANA) with the right
+    credentials: a busy meter."""
+    wedged: str | None = None
+    """"skterm": SKJOIN and SKSENDTO answer FAIL ER10 until SKTERM; "skreset":
+    until SKRESET (SKTERM then fails with ER10 too)."""
 
     def __post_init__(self) -> None:
         """Check the dialect name."""
         if self.dialect not in ("bp35a1", "bp35c"):
             raise ValueError(f"unknown dialect {self.dialect!r}")
+        if self.wedged not in (None, "skterm", "skreset"):
+            raise ValueError(f"unknown wedge {self.wedged!r}")
 
     @property
     def has_side(self) -> bool:
@@ -120,13 +160,22 @@ class DongleModel:
         return out
 
     def _cmd_skver(self, args: list[str], payload: bytes) -> list[bytes]:
-        return [b"EVER 1.2.10\r\nOK\r\n"]
+        return [f"EVER {self.version}\r\nOK\r\n".encode()]
 
     def _cmd_skappver(self, args: list[str], payload: bytes) -> list[bytes]:
+        if not self.has_appver:
+            return [b"FAIL ER04\r\n"]
         return [b"EAPPVER rev26e\r\nOK\r\n"]
 
     def _cmd_skreset(self, args: list[str], payload: bytes) -> list[bytes]:
         self.joined = False
+        if self.name:
+            # A reset clears what lives in RAM: registers (SA2 and SFE back to
+            # their defaults), the credentials, and a wedged stack.
+            self.registers.clear()
+            self.rbid = self.password = None
+            self.echo = True
+            self.wedged = None
         return [b"OK\r\n"]
 
     def _cmd_skinfo(self, args: list[str], payload: bytes) -> list[bytes]:
@@ -158,16 +207,21 @@ class DongleModel:
         return [b"OK\r\n"]
 
     def _cmd_ropt(self, args: list[str], payload: bytes) -> list[bytes]:
-        return [b"OK 00\r\n" if self.binary_payload else b"OK 01\r\n"]
+        if not self.has_ropt:
+            return [b"FAIL ER04\r\n"]
+        return [(b"OK 00" if self.binary_payload else b"OK 01") + self.ropt_line_end]
 
     def _cmd_wopt(self, args: list[str], payload: bytes) -> list[bytes]:
+        if not self.has_ropt:
+            return [b"FAIL ER04\r\n"]
         if args not in (["00"], ["01"]):
             return [b"FAIL ER06\r\n"]
         self.binary_payload = args == ["00"]
         return [b"OK\r\n"]
 
     def _cmd_skscan(self, args: list[str], payload: bytes) -> list[bytes]:
-        if len(args) != (4 if self.has_side else 3):
+        expected = self.scan_arguments or (4 if self.has_side else 3)
+        if len(args) != expected:
             return [b"FAIL ER05\r\n"]
         side = self._side()
         out = [b"OK\r\n"]
@@ -183,9 +237,13 @@ class DongleModel:
                 f"  LQI:{meter.lqi:02X}\r\n"
                 + ("  Side:0\r\n" if self.has_side else "")
                 + f"  PairID:{meter.pair_id}\r\n"
+                + "".join(f"  {key}:{value}\r\n" for key, value in self.pandesc_extra.items())
             )
             out.append(block.encode())
-        out.append(f"EVENT 22 {self.address}{side}\r\n".encode())
+        done = f"EVENT 22 {self.address}{side}\r\n".encode()
+        if self.pandesc_after_scan_done and len(out) > 1:
+            return [out[0], done, out[1]]
+        out.append(done)
         return out
 
     def _cmd_skll64(self, args: list[str], payload: bytes) -> list[bytes]:
@@ -198,6 +256,8 @@ class DongleModel:
             return [b"FAIL ER06\r\n"]
         side = self._side()
         meter = self.meter
+        if self.wedged is not None:
+            return [b"FAIL ER10\r\n"]
         out = [b"OK\r\n"]
         if args[0] != meter.address or not meter.in_range:
             # Nothing answers: PANA times out.
@@ -206,12 +266,21 @@ class DongleModel:
         # is how a driver tells a wrong password from a meter out of range.
         out.append(f"EVENT 21 {meter.address}{side} 00\r\n".encode())
         out.append(self.erxudp(PANA_ANSWER, PANA_PORT))
-        if self.rbid != meter.rbid or self.password != meter.password:
+        if self.rbid != meter.rbid or self.password != meter.password or self.refuse_joins:
+            self.refuse_joins = max(0, self.refuse_joins - 1)
             return [*out, f"EVENT 24 {meter.address}{side}\r\n".encode()]
         self.joined = True
         return [*out, f"EVENT 25 {meter.address}{side}\r\n".encode()]
 
     def _cmd_skterm(self, args: list[str], payload: bytes) -> list[bytes]:
+        if self.wedged == "skreset":
+            return [b"FAIL ER10\r\n"]
+        if self.wedged == "skterm":
+            # The half-open session the stack was stuck in ends; EVENT 28: the
+            # meter did not answer the termination (BP35A1 reference, 4.8 EVENT).
+            self.wedged = None
+            self.joined = False
+            return [b"OK\r\n", f"EVENT 28 {self.meter.address}{self._side()}\r\n".encode()]
         if not self.joined:
             return [b"FAIL ER10\r\n"]
         self.joined = False
@@ -222,6 +291,13 @@ class DongleModel:
             return [b"FAIL ER05\r\n"]
         address, port = args[1], int(args[2], 16)
         side = self._side()
+        if self.wedged is not None:
+            return [b"FAIL ER10\r\n"]
+        if self.send_failures:
+            # EVENT 21 with parameter 01: the dongle could not send (no ack from
+            # the meter's MAC); nothing reaches the meter.
+            self.send_failures -= 1
+            return [f"EVENT 21 {address}{side} 01\r\nOK\r\n".encode()]
         out = [f"EVENT 21 {address}{side} 00\r\nOK\r\n".encode()]
         meter = self.meter
         if (
@@ -268,8 +344,19 @@ class DongleModel:
     def erxudp(self, data: bytes, port: int = ECHONET_PORT) -> bytes:
         """The ERXUDP output for a datagram from the meter, in this dialect and mode."""
         meter = self.meter
-        radio = f"{meter.lqi:02X} 1 0" if self.has_side else "1"
-        head = f"ERXUDP {meter.address} {self.address} {port:04X} {port:04X} {meter.mac} {radio} {len(data):04X} "
+        fields = [meter.address, self.address, f"{port:04X}", f"{port:04X}", meter.mac]
+        if self.has_side:
+            # BP35C0/C2: RSSI only after SKSREG SA2 1 (momonga sets it,
+            # momonga_session_manager.py line 143, and then reads 11 fields,
+            # momonga_device.py line 75); without it the 10 fields that
+            # hsakoh/broute-mqtt's SkstackIpDotNet/Events/ERXUDP.cs reads.
+            if not self.rssi_register or self.registers.get("SA2") == "1":
+                fields.append(f"{meter.lqi:02X}")
+            fields += ["1", "0"]
+        elif self.secured_field:
+            fields.append("1")  # BP35A1 reference 4.1 (smdn SkStackEventParser.cs)
+        fields.append(f"{len(data):04X}")
+        head = "ERXUDP " + " ".join(fields) + " "
         body = data if self.binary_payload else data.hex().upper().encode()
         return head.encode() + body + b"\r\n"
 

@@ -7,12 +7,22 @@ goes to the event queue, whether or not a command is running.
 
 The dialect and the ERXUDP payload mode are read from the dongle itself
 (`SKINFO`, `ROPT`), never asked of the user, and never changed: `WOPT` writes
-to the dongle's flash, which allows a limited number of writes.
+to the dongle's flash, which allows a limited number of writes. momonga does
+write it when ROPT says binary (momonga 0.7.0, momonga_sk_wrapper.py lines
+164-170, "WOPT 01"); Denki instead reads binary payloads as they come, as
+smdn/Smdn.Net.SkStackIP does (Protocol/SkStackEventParser.cs, TryExpectERXUDP
+reads DATALEN raw bytes unless the format is HexAsciiText). So an RS-WSUHA-P,
+which ships in binary mode (ROPT answers `OK 00`), works unchanged.
+
+What Denki needs set is set in RAM registers with `SKSREG` only: on a
+BP35C0/C2 that is `SKSREG SA2 1`, which adds the RSSI field to ERXUDP (as
+momonga does, momonga_session_manager.py line 143); a dongle that refuses
+SA2 keeps its 10-field ERXUDP, which the parser reads as well.
 """
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 import functools
 import logging
 from typing import Self
@@ -54,6 +64,27 @@ class DongleInfo:
     binary_payload: bool
     mac: str
     version: str | None
+    ropt: int | None = None
+    """What ROPT answered, or None where the dongle has no ROPT (old BP35A1
+    firmware, the Tessera RL7023 sticks: FAIL ER04)."""
+    rssi_field: bool = False
+    """Whether `SKSREG SA2 1` was taken (BP35C0/C2): ERXUDP carries the RSSI."""
+
+
+ROPT_ASCII = 0x01
+"""ROPT bit 0: ERXUDP payloads in hex ASCII (1) or raw bytes (0). The other bits
+are other options (the BP35C0's bit 1 is the UART line end setting), so the
+value is read by its bit, never compared with "00" or "01"."""
+
+
+def ropt_value(text: str | None) -> int | None:
+    """ROPT's answer (`OK 01`) as a number, or None when it is not hexadecimal."""
+    if text is None:
+        return None
+    try:
+        return int(text, 16)
+    except ValueError:
+        return None
 
 
 def link_local_address(mac: str) -> str:
@@ -215,13 +246,18 @@ class SkDongle:
             raise DongleError("the dongle answered SKINFO without its EINFO line")
         fields = einfo[0].fields
         dialect = Dialect.BP35A1 if fields[-1].upper() == _BP35A1_NO_SIDE else Dialect.BP35C
+        ropt: int | None = None
         try:
-            ropt = [r for r in await self.command("ROPT") if isinstance(r, Ok)]
-            binary = bool(ropt) and ropt[-1].value == "00"
+            answers = [r for r in await self.command("ROPT") if isinstance(r, Ok)]
+            ropt = ropt_value(answers[-1].value) if answers else None
         except DongleCommandError:
-            binary = False  # no ROPT: the dongle always sends hex payloads
+            # No ROPT (old BP35A1 firmware; the Tessera sticks answer FAIL ER04):
+            # such a dongle sends hex payloads, as momonga assumes too
+            # (momonga_sk_wrapper.py lines 171-172).
+            _LOGGER.debug("The dongle has no ROPT; assuming hex payloads")
+        binary = ropt is not None and not ropt & ROPT_ASCII
         self._parser.configure(dialect, binary_payload=binary)
-        self.info = DongleInfo(dialect, binary, fields[1], version)
+        self.info = DongleInfo(dialect, binary, fields[1], version, ropt, rssi_field=False)
         _LOGGER.debug(
             "Wi-SUN dongle %s (firmware %s): %s dialect, %s payloads",
             fields[1],
@@ -230,6 +266,26 @@ class SkDongle:
             "binary" if binary else "hex",
         )
         return self.info
+
+    async def set_registers(self) -> None:
+        """Set what a session needs in RAM registers (never WOPT or SKSAVE: flash wears).
+
+        On a BP35C0/C2 that is `SKSREG SA2 1`, which adds the RSSI field to
+        ERXUDP (momonga_session_manager.py line 143 does the same); a dongle
+        that refuses it keeps its 10-field ERXUDP, which the parser reads too.
+        `detect` stays read-only (a probe sends nothing that changes the dongle).
+        """
+        info = self.info
+        if info is None:
+            raise DongleError("detect() must run before the registers are set")
+        if info.dialect is not Dialect.BP35C:
+            return
+        try:
+            await self.command("SKSREG", "SA2", "1")
+        except DongleCommandError:
+            _LOGGER.debug("The dongle does not take SKSREG SA2; ERXUDP without RSSI")
+            return
+        self.info = replace(info, rssi_field=True)
 
     async def send_udp(
         self,

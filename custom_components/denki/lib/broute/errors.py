@@ -45,3 +45,19 @@ class AuthenticationError(DongleError):
 
 class SessionLostError(DongleError):
     """The PANA session with the meter ended; `reconnect()` brings it back."""
+
+
+class PanaRefusedError(SessionLostError):
+    """The meter refused PANA, but accepted these credentials before in this link's life.
+
+    A transient refusal (a busy meter, or one still holding the session it
+    had with us): the next `ensure()` joins again. Only refusals that persist
+    become `AuthenticationError`.
+    """
+
+
+class SendFailedError(DongleTimeoutError):
+    """The dongle could not send to the meter (EVENT 21 01), even after retransmitting.
+
+    A kind of timeout for the caller: no answer came, and the link counts it.
+    """

@@ -12,7 +12,10 @@ never loops on its own:
    survives a replug).
 
 Wrong credentials are not a rung: `AuthenticationError` goes to the
-caller, which should ask the user rather than retry.
+caller, which should ask the user rather than retry. A refusal from a meter
+that accepted the same credentials earlier in this link's life is one
+(`PanaRefusedError`, a SessionLostError): the link's `CredentialHistory`
+outlives the sessions of replugged dongles, and decides when refusals persist.
 """
 
 from collections.abc import Awaitable, Callable
@@ -24,7 +27,15 @@ from .dongle import SkDongle
 from .errors import DongleError, DongleTimeoutError, SessionLostError
 from .meter import LowVoltageMeter
 from .meter_values import Current, EnergyScale, parse_cumulative, parse_current, parse_power
-from .session import JOIN_TIMEOUT, REQUEST_TIMEOUT, SCAN_DURATIONS, BRouteSession, PanInfo
+from .session import (
+    JOIN_BACKOFF,
+    JOIN_TIMEOUT,
+    REQUEST_TIMEOUT,
+    SCAN_DURATIONS,
+    BRouteSession,
+    CredentialHistory,
+    PanInfo,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -56,6 +67,8 @@ class MeterLink:
         scan_durations: tuple[int, ...] = SCAN_DURATIONS,
         join_timeout: float = JOIN_TIMEOUT,
         open_dongle: DongleOpener = SkDongle.open,
+        join_backoff: float = JOIN_BACKOFF,
+        history: CredentialHistory | None = None,
     ) -> None:
         """Remember how to reach the meter; nothing is opened until `ensure()`."""
         self.port = port
@@ -65,6 +78,12 @@ class MeterLink:
         self._scan_durations = scan_durations
         self._join_timeout = join_timeout
         self._open_dongle = open_dongle
+        self._join_backoff = join_backoff
+        self.history = history if history is not None else CredentialHistory()
+        """What the meter said of the credentials in this link's life."""
+        self.identity_source: str | None = None
+        """Where `identification` came from: "meter 0x83", "node profile 0x83",
+        "0x8A+0x8D" or "MAC"."""
         self._dongle: SkDongle | None = None
         self._session: BRouteSession | None = None
         self._meter: LowVoltageMeter | None = None
@@ -109,6 +128,8 @@ class MeterLink:
                 pan=self.pan,
                 scan_durations=self._scan_durations,
                 join_timeout=self._join_timeout,
+                history=self.history,
+                join_backoff=self._join_backoff,
             )
             try:
                 self.pan = await self._session.connect()
@@ -124,7 +145,8 @@ class MeterLink:
         self._timeouts = 0
         meter = LowVoltageMeter(self._session, within=self.request_timeout)
         if self.identification is None:
-            self.identification = await meter.identification()
+            mac = self.pan.mac if self.pan is not None else None
+            self.identification, self.identity_source = await meter.identity(mac)
         self.scale = await meter.read_scale()
         self._meter = meter
         return meter

@@ -13,6 +13,7 @@ from ..echonet import (
     CONTROLLER,
     EOJ,
     ESV,
+    NODE_PROFILE,
     Frame,
     FrameError,
     Property,
@@ -20,6 +21,7 @@ from ..echonet import (
     decode_property_map,
     encode_frame,
 )
+from .errors import DongleTimeoutError
 from .meter_values import (
     JST,
     Current,
@@ -44,6 +46,8 @@ from .meter_values import (
 from .session import BRouteSession
 
 METER = EOJ(0x02, 0x88, 0x01)
+IDENTITY_WITHIN = 5.0
+"""How long the node profile gets to answer: a meter without one never does."""
 
 
 class LowVoltageMeter:
@@ -68,10 +72,12 @@ class LowVoltageMeter:
         self._tid = (self._tid + 1) & 0xFFFF
         return self._tid
 
-    async def get(self, *epcs: int, within: float | None = None) -> dict[int, bytes]:
-        """The meter's data for each EPC it has; those it lacks are left out."""
+    async def get(
+        self, *epcs: int, within: float | None = None, eoj: EOJ = METER
+    ) -> dict[int, bytes]:
+        """The data of the meter (or of its node's `eoj`) for each EPC it has; the rest left out."""
         properties = tuple(Property(epc) for epc in epcs)
-        answer = await self._ask(ESV.GET, properties, within or self.within)
+        answer = await self._ask(ESV.GET, properties, within or self.within, eoj)
         return {prop.epc: prop.edt for prop in answer.properties if prop.edt}
 
     async def set(self, epc: int, edt: bytes, *, within: float | None = None) -> None:
@@ -80,8 +86,10 @@ class LowVoltageMeter:
         if answer.esv is not ESV.SET_RES:
             raise MeterValueError(f"the meter refused to set 0x{epc:02X}")
 
-    async def _ask(self, esv: ESV, properties: tuple[Property, ...], within: float) -> Frame:
-        request = Frame(self._next_tid(), CONTROLLER, METER, esv, properties)
+    async def _ask(
+        self, esv: ESV, properties: tuple[Property, ...], within: float, eoj: EOJ = METER
+    ) -> Frame:
+        request = Frame(self._next_tid(), CONTROLLER, eoj, esv, properties)
         answers = {
             ESV.GET: (ESV.GET_RES, ESV.GET_SNA),
             ESV.SETC: (ESV.SET_RES, ESV.SETC_SNA),
@@ -94,7 +102,7 @@ class LowVoltageMeter:
                 return False
             return (
                 answer.tid == request.tid
-                and answer.seoj.class_id == METER.class_id
+                and answer.seoj.class_id == eoj.class_id
                 and answer.esv in answers
             )
 
@@ -121,6 +129,32 @@ class LowVoltageMeter:
         if 0x83 not in values:
             raise MeterValueError("the meter did not give its identification number (0x83)")
         return values[0x83].hex().upper()
+
+    async def identity(self, mac: str | None = None) -> tuple[str, str]:
+        """The meter's identity and where it came from, for meters with and without 0x83.
+
+        In order: the meter object's identification number (0x83: the same
+        value `identification()` gives, so entries keep their unique id), the
+        node profile's 0x83, the maker code (0x8A) with the serial number
+        (0x8D), and last the meter's MAC from its PAN descriptor. 0x83 and
+        0x8D are optional on a device object (ECHONET Lite Appendix, the
+        device object super class), so any of them may be missing.
+        """
+        values = await self.get(0x83)
+        if 0x83 in values:
+            return values[0x83].hex().upper(), "meter 0x83"
+        try:
+            node = await self.get(0x83, within=IDENTITY_WITHIN, eoj=NODE_PROFILE)
+        except DongleTimeoutError:
+            node = {}
+        if 0x83 in node:
+            return node[0x83].hex().upper(), "node profile 0x83"
+        values = await self.get(0x8A, 0x8D)
+        if 0x8A in values and 0x8D in values:
+            return f"{values[0x8A].hex().upper()}-{values[0x8D].hex().upper()}", "0x8A+0x8D"
+        if mac:
+            return mac.upper(), "MAC"
+        raise MeterValueError("the meter gave no identification number, serial number or MAC")
 
     async def clock(self) -> datetime:
         """The meter's own date (0x98) and time (0x97), in Japan Standard Time."""

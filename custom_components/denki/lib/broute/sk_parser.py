@@ -13,6 +13,21 @@ get wrong:
 - Garbage (a dongle unplugged mid-line, noise at power-up) becomes an
   `Unparsed` message and the stream resynchronises at the next line: the
   parser never raises on input.
+- A line ends with CR LF, LF or CR alone. A BP35A1 from firmware 1.2.10 on
+  answers `ROPT` with `OK 01` and a CR only: momonga reads that answer up to
+  CR (momonga 0.7.0, momonga/momonga_sk_wrapper.py lines 217-239,
+  `_exec_ropt`), while its line reader splits on CR LF (line 275).
+- `ERXUDP` comes in four forms, told apart by their field count (hex payloads)
+  or by where the 4-digit length field is (binary payloads): the BP35A1 form
+  of its command reference section 4.1 (SENDER DEST RPORT LPORT SENDERLLA
+  SECURED DATALEN DATA; smdn/Smdn.Net.SkStackIP, Protocol/SkStackEventParser.cs,
+  TryExpectERXUDP), the old BP35A1 form without SECURED, and the BP35C0/C2
+  form with a SIDE field, without RSSI (the default, register SA2 = 0:
+  hsakoh/broute-mqtt, SkstackIpDotNet/Events/ERXUDP.cs, the isBP35C0 branch)
+  and with it after `SKSREG SA2 1` (momonga_session_manager.py line 143 sets it;
+  momonga_device.py line 75 then requires 11 fields).
+- An `EPANDESC` field the parser does not know is reported and skipped: the
+  block still gives its descriptor.
 """
 
 from collections.abc import Iterator
@@ -39,8 +54,14 @@ MAX_LINE = 4096
 
 _EVENT_WITH_PARAM = 0x21  # EVENT 21: UDP send finished, with its result
 _COMMAND_PREFIXES = ("SK", "WOPT", "ROPT", "WUART", "RUART")
-# Tokens before the payload of ERXUDP, and where its length is, per dialect.
-_ERXUDP_LENGTH_INDEX = {Dialect.BP35A1: 7, Dialect.BP35C: 9}
+# Where ERXUDP's length field can be, per dialect: the first index is the form
+# without the optional field (SECURED on an old BP35A1, RSSI on a BP35C0/C2
+# with SA2 = 0), the second the form with it.
+_ERXUDP_LENGTH_INDEXES = {Dialect.BP35A1: (6, 7), Dialect.BP35C: (8, 9)}
+# Hex ERXUDP lines by their token count (keyword and payload included).
+_ERXUDP_FORMS = {8: Dialect.BP35A1, 9: Dialect.BP35A1, 10: Dialect.BP35C, 11: Dialect.BP35C}
+_MAC = 16  # hex digits of a 64-bit MAC
+_LENGTH_DIGITS = 4  # ERXUDP's DATALEN is always 4 hex digits (UINT16)
 _SKSENDTO_LENGTH_INDEX = {Dialect.BP35A1: 5, Dialect.BP35C: 6}
 _PANDESC_KEYS = {
     "Channel": "channel",
@@ -93,6 +114,7 @@ class SkStreamParser:
         self._discarding = False
         self._dialect: Dialect | None = None
         self._binary_payload = False
+        self._after_cr = False  # the last line ended with a CR that may be followed by LF
         self.configure(dialect, binary_payload=binary_payload)
 
     @property
@@ -125,6 +147,12 @@ class SkStreamParser:
     def _drain(self) -> Iterator[SkMessage]:
         buffer = self._buffer
         while buffer:
+            if self._after_cr:
+                # The LF of a CR LF whose CR ended the last line, in a later chunk.
+                self._after_cr = False
+                if buffer[:1] == b"\n":
+                    del buffer[:1]
+                    continue
             if self._discarding:  # the rest of a dropped line, whatever it starts with
                 if self._take_line() is None:
                     return
@@ -167,16 +195,19 @@ class SkStreamParser:
     def _take_line(self) -> bytes | _Overlong | None:
         """Remove and return one line without its end, or None if incomplete.
 
-        A line longer than MAX_LINE comes back as _OVERLONG however it was
-        chunked, and the rest of it, up to its line end, is discarded.
+        A line ends with CR LF, LF, or CR alone (a BP35A1's ROPT answer). A
+        CR at the very end of the buffer ends its line at once; an LF that
+        follows it in a later chunk is dropped. A line longer than MAX_LINE
+        comes back as _OVERLONG however it was chunked, and the rest of it,
+        up to its line end, is discarded.
         """
         buffer = self._buffer
-        end = buffer.find(b"\n")
+        end = _line_end(buffer)
         if self._discarding:
             if end < 0:
                 del buffer[:]
                 return None
-            del buffer[: end + 1]
+            self._cut_line(end)
             self._discarding = False
             return b""
         if end < 0:
@@ -185,9 +216,18 @@ class SkStreamParser:
                 self._discarding = True
                 return _OVERLONG
             return None
-        line = bytes(buffer[:end]).rstrip(b"\r")
-        del buffer[: end + 1]
+        line = bytes(buffer[:end])
+        self._cut_line(end)
         return _OVERLONG if len(line) > MAX_LINE else line
+
+    def _cut_line(self, end: int) -> None:
+        """Remove a line and its end (CR LF, LF or CR) from the buffer."""
+        buffer = self._buffer
+        if buffer[end : end + 2] == b"\r\n":
+            del buffer[: end + 2]
+        else:
+            self._after_cr = buffer[end : end + 1] == b"\r" and end + 1 == len(buffer)
+            del buffer[: end + 1]
 
     def _line(self, raw: bytes | _Overlong) -> SkMessage | None:
         if isinstance(raw, _Overlong):
@@ -243,10 +283,12 @@ class SkStreamParser:
         return SkEvent(code, tokens[2], side, param)
 
     def _hex_erxudp(self, tokens: list[str]) -> UdpReceived:
-        dialect = self._dialect
-        if dialect is None:
-            dialect = {9: Dialect.BP35A1, 11: Dialect.BP35C}.get(len(tokens))
-        if dialect is None or len(tokens) != _ERXUDP_LENGTH_INDEX[dialect] + 2:
+        dialect = _ERXUDP_FORMS.get(len(tokens))
+        if (
+            dialect is None
+            or (self._dialect is not None and dialect is not self._dialect)
+            or (len(tokens) == 8 and not _is_mac(tokens[5]))
+        ):
             raise _BadLineError(f"ERXUDP with {len(tokens)} fields")
         length = _payload_length(tokens[-2], "ERXUDP")
         try:
@@ -255,14 +297,24 @@ class SkStreamParser:
             raise _BadLineError("ERXUDP payload is not hexadecimal") from None
         if len(data) != length:
             raise _BadLineError(f"ERXUDP announces {length} bytes and carries {len(data)}")
-        return _udp(tokens, dialect, data)
+        return _udp(tokens[:-1], data)
 
-    def _split_binary_header(self, length_index: int) -> tuple[list[str], int] | None:
-        """Tokens up to a length field followed by raw bytes, and where the bytes start."""
+    def _split_binary_header(
+        self, length_index: int, longer_index: int | None = None
+    ) -> tuple[list[str], int] | None:
+        """Tokens up to a length field followed by raw bytes, and where the bytes start.
+
+        With `longer_index`, the length is at `length_index` when that token has
+        the length's four digits, else at `longer_index` (ERXUDP's optional field).
+        """
         buffer = self._buffer
         position = 0
         tokens: list[str] = []
-        while len(tokens) <= length_index:
+        while len(tokens) <= length_index or (
+            longer_index is not None
+            and len(tokens) <= longer_index
+            and len(tokens[length_index]) != _LENGTH_DIGITS
+        ):
             space = buffer.find(b" ", position, position + 64)
             if space < 0:
                 if len(buffer) - position >= 64:
@@ -281,23 +333,22 @@ class SkStreamParser:
         return self._dialect
 
     def _binary_erxudp(self) -> SkMessage | None:
-        dialect = self._known_dialect()
-        length_index = _ERXUDP_LENGTH_INDEX[dialect]
+        shorter, longer = _ERXUDP_LENGTH_INDEXES[self._known_dialect()]
         try:
-            split = self._split_binary_header(length_index)
+            split = self._split_binary_header(shorter, longer)
             if split is None:
                 return None
             tokens, start = split
-            length = _payload_length(tokens[length_index], "ERXUDP")
+            length = _payload_length(tokens[-1], "ERXUDP")
             end = start + length
-            if len(self._buffer) < end + 2:
+            if len(self._buffer) < end + 1:
                 return None
-            if self._buffer[end : end + 2] != b"\r\n":
+            if self._buffer[end] not in b"\r\n":
                 return self._resync("ERXUDP payload is not followed by CR LF")
-            message = _udp(tokens, dialect, bytes(self._buffer[start:end]))
+            message = _udp(tokens, bytes(self._buffer[start:end]))
         except _BadLineError as err:
             return self._resync(str(err))
-        del self._buffer[: end + 2]
+        self._cut_line(end)
         return message
 
     def _sendto_echo(self) -> SkMessage | None:
@@ -325,20 +376,28 @@ class SkStreamParser:
         Waiting for the line end makes the report the same however the port chunked
         the bytes; a line that has none within MAX_LINE bytes goes as it stands.
         """
-        end = self._buffer.find(b"\n")
+        end = _line_end(self._buffer)
         if end < 0 and len(self._buffer) <= MAX_LINE:
             return None
-        cut = end + 1 if end >= 0 else len(self._buffer)
+        cut = end if end >= 0 else len(self._buffer)
         text = bytes(self._buffer[: min(cut, MAX_LINE)]).decode("ascii", "replace").rstrip()
-        del self._buffer[:cut]
+        if end >= 0:
+            self._cut_line(end)
+        else:
+            del self._buffer[:]
         self._discarding = end < 0  # the rest of that line is still to come
         return Unparsed(reason, text)
 
     def _pandesc_line(self, line: bytes) -> SkMessage | None:
         fields = self._pandesc if self._pandesc is not None else {}
         key, sep, value = line.decode("ascii", "replace").strip().partition(":")
-        if not sep or key not in _PANDESC_KEYS:
+        if not sep:
             self._pandesc = None
+            return Unparsed("unknown EPANDESC field", line.decode("ascii", "replace"))
+        if key not in _PANDESC_KEYS:
+            # A field of a newer firmware (or another vendor's): reported, so the
+            # driver counts it, but the block stays open and still gives its
+            # descriptor when the fields Denki needs are there.
             return Unparsed("unknown EPANDESC field", line.decode("ascii", "replace"))
         fields[_PANDESC_KEYS[key]] = value.strip()
         return self._finish_pandesc() if key == "PairID" else None
@@ -361,15 +420,51 @@ class SkStreamParser:
             return Unparsed(str(err), repr(fields))
 
 
-def _udp(tokens: list[str], dialect: Dialect, data: bytes) -> UdpReceived:
-    """An ERXUDP message from its header tokens (keyword first) and payload."""
-    if dialect is Dialect.BP35A1:
-        lqi = side = None
+def _line_end(buffer: bytearray) -> int:
+    """Where the first line end (CR or LF) in the buffer is, or -1."""
+    cr, lf = buffer.find(b"\r"), buffer.find(b"\n")
+    if cr < 0 or lf < 0:
+        return max(cr, lf)
+    return min(cr, lf)
+
+
+def _is_mac(token: str) -> bool:
+    return len(token) == _MAC and all(c in "0123456789ABCDEFabcdef" for c in token)
+
+
+def _is_ipv6(token: str) -> bool:
+    return ":" in token and all(c in "0123456789ABCDEFabcdef:" for c in token)
+
+
+def _udp(tokens: list[str], data: bytes) -> UdpReceived:
+    """An ERXUDP message from its header tokens (keyword first, length last) and payload.
+
+    Where the length is tells the form: index 6, old BP35A1 without SECURED
+    (taken as secured: after PANA the meter only talks encrypted); 7, BP35A1;
+    8, BP35C0/C2 without RSSI (SA2 = 0); 9, BP35C0/C2 with RSSI (SA2 = 1).
+    """
+    # The field count alone does not tell a form: a line that lost one field can count as
+    # another form. Each field must also look like what it is.
+    if not (_is_ipv6(tokens[1]) and _is_ipv6(tokens[2])):
+        raise _BadLineError("ERXUDP without two IPv6 addresses")
+    for token in (tokens[3], tokens[4]):
+        _hex(token, "port")
+        if len(token) != 4:
+            raise _BadLineError(f"ERXUDP port {token!r} is not 4 hexadecimal digits")
+    if not _is_mac(tokens[5]):
+        raise _BadLineError(f"ERXUDP MAC address {tokens[5]!r} malformed")
+    lqi = side = None
+    secured = "1"
+    form = len(tokens) - 1
+    if form == 7:
         secured = tokens[6]
-    else:
+    elif form == 8:
+        secured, side = tokens[6], _hex(tokens[7], "side")
+    elif form == 9:
         lqi = _hex(tokens[6], "LQI")
-        secured = tokens[7]
-        side = _hex(tokens[8], "side")
+        secured, side = tokens[7], _hex(tokens[8], "side")
+    elif form != 6:  # pragma: no cover - the callers pass only these forms
+        raise _BadLineError(f"ERXUDP with {form + 2} fields")
     return UdpReceived(
         sender=tokens[1],
         destination=tokens[2],
