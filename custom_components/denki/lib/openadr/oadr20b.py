@@ -1,5 +1,9 @@
 """An OpenADR 2.0b VEN, through openleadr's client (simple HTTP pull).
 
+openleadr's client is vendored in `openleadr/` beside this module (its
+README.md says why: the PyPI release pins xmltodict==0.13.0, which fights
+Home Assistant's core integrations).
+
 `event_from_oadr20b` turns an event as openleadr parses it (event
 descriptor, active period, signals with intervals) into a `DrEvent`;
 `Oadr20bVen` registers with the VTN, polls it at the frequency the VTN
@@ -39,12 +43,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
-from openleadr import OpenADRClient, enums, objects  # type: ignore[import-untyped]
-from openleadr.messaging import validate_xml_schema  # type: ignore[import-untyped]
 
 from ..dr import INFINITE, DrEvent, EventError, Interval, OptState, SignalType
 from ..dr.model import PayloadValue
 from .client import OpenadrAuthError, OpenadrConnectionError, OpenadrError
+from .openleadr import OpenADRClient, enums, objects, validate_xml_schema
 
 _LOGGER = logging.getLogger(__name__)
 
