@@ -10,6 +10,9 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .kinds import async_setup_platform
 
+# Read-only. The appliances' binary sensors take their values from a coordinator (one poll
+# per device object), the aggregator's are pushed by its hub; none polls or updates itself,
+# so Home Assistant need not limit anything here.
 PARALLEL_UPDATES = 0
 
 

@@ -10,6 +10,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .kinds import async_setup_platform
 
+# Read-only. The aggregator's calendar answers from the events its hub holds in memory;
+# nothing is asked of the aggregator per entity, so Home Assistant need not limit anything.
 PARALLEL_UPDATES = 0
 
 

@@ -10,6 +10,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .kinds import async_setup_platform
 
+# Read-only. The aggregator's and the savings' events are pushed by their hub; nothing
+# polls, so Home Assistant need not limit anything here.
 PARALLEL_UPDATES = 0
 
 

@@ -10,6 +10,13 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .kinds import async_setup_platform
 
+# Commands: only the appliances have entities here. Each goes through its device object's
+# coordinator (ObjectCoordinator.async_set) to the entry's EchonetClient, which sends one
+# request at a time to each node (a lock per host, tests/lib/echonet/test_client.py::
+# test_one_request_at_a_time_per_node): an appliance never gets two at once, while
+# different appliances may be told at the same time (a demand response changes several).
+# States come from the coordinators, never from a per-entity update. A limit here would
+# only queue one appliance's command behind another's, so there is none.
 PARALLEL_UPDATES = 0
 
 

@@ -10,6 +10,9 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .kinds import async_setup_platform
 
+# Read-only. The meters' and appliances' sensors take their values from a coordinator
+# (one poll per meter or device object), the aggregator's and the savings' are pushed by
+# their hub; none polls or updates itself, so Home Assistant need not limit anything here.
 PARALLEL_UPDATES = 0
 
 

@@ -1,6 +1,9 @@
 """Adding a high-voltage meter by IP address: the menu, the check that it is one, every error."""
 
-from homeassistant.config_entries import ConfigEntryState
+from typing import Any
+
+from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY, ConfigEntryState
+from homeassistant.const import CONF_UNIQUE_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
@@ -134,3 +137,67 @@ async def test_reconfigure_refuses_another_meter(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "wrong_meter"
     assert entry.data[CONF_HOST] == METER
+
+
+async def _offer(hass: HomeAssistant, host: str = METER) -> Any:
+    """What an appliances entry does when it finds a high-voltage meter: offer it."""
+    return await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": SOURCE_INTEGRATION_DISCOVERY},
+        data={CONF_HOST: host, CONF_INTERFACE: INTERFACE, CONF_UNIQUE_ID: IDENTITY},
+    )
+
+
+async def test_an_offered_meter_is_confirmed_and_a_silent_one_said_so_until_it_answers(
+    hass: HomeAssistant, hv_meter: SimulatedHighVoltageMeter, hv_port: int
+) -> None:
+    result = await _offer(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "meter_hv_confirm"
+    assert result["description_placeholders"] == {"host": METER}
+    hv_meter.silent = True
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "no_answer"}
+    hv_meter.silent = False
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == f"High-voltage meter ({METER})"
+    assert result["result"].unique_id == IDENTITY
+    assert result["data"] == {
+        CONF_KIND: "meter",
+        CONF_HOST: METER,
+        CONF_INTERFACE: INTERFACE,
+        CONF_PORT: hv_port,
+    }
+    await hass.async_block_till_done()
+    assert result["result"].state is ConfigEntryState.LOADED
+
+
+async def test_an_offered_meter_that_has_an_entry_moves_it_to_the_new_address(
+    hass: HomeAssistant, hv_port: int
+) -> None:
+    entry = hv_entry(hv_port, host="127.0.14.50")
+    entry.add_to_hass(hass)
+    result = await _offer(hass)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert entry.data[CONF_HOST] == METER
+
+
+async def test_reconfigure_errors_then_the_same_address(
+    hass: HomeAssistant, hv_meter: SimulatedHighVoltageMeter, hv_port: int
+) -> None:
+    entry = hv_entry(hv_port)
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: "meter.local", CONF_INTERFACE: INTERFACE}
+    )
+    assert result["errors"] == {CONF_HOST: "invalid_host"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: METER, CONF_INTERFACE: INTERFACE}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()

@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+import ssl
 from typing import Any
 
 import aiomqtt
@@ -50,7 +51,7 @@ from ..const import (
     PROTOCOL_OPENADR2B,
 )
 from ..lib.dr import DrEvent, EventError, OptState
-from ..lib.dr.mqtt_link import MqttLink
+from ..lib.dr.mqtt_link import MqttLink, is_auth_refusal
 from ..lib.dr.mqtt_profile import CancelMessage, DownMessage, EventListMessage, EventMessage, Topics
 from ..lib.dr.openadr3 import event_from_openadr3
 from ..lib.dr.reports import Outbox
@@ -62,6 +63,8 @@ from .source import Hub, Source
 
 NOTIFIED_POLL = timedelta(minutes=10)
 """While the VTN's broker pushes events, REST is asked only this often."""
+MQTT_SETUP_CHECK_SECONDS = 10
+"""How long the MQTT aggregator's broker has to accept a connection when the entry is set up."""
 
 
 def outbox_folder(hass: HomeAssistant, entry: ConfigEntry) -> Path:
@@ -276,7 +279,13 @@ class MqttSource:
         return self.link is not None and self.link.connected.is_set()
 
     async def async_start(self, hub: Hub) -> None:
-        """Connect in the background; events arrive as the broker delivers them."""
+        """Check the broker answers, then stay connected in the background.
+
+        ConfigEntryNotReady while the broker cannot be reached, so Home
+        Assistant retries the setup. A broker that answers but refuses the
+        username or password is left to the link: its first connect starts
+        the re-authentication.
+        """
         self._hub = hub
         data = self.entry.data
         outbox = await self.hass.async_add_executor_job(
@@ -287,6 +296,7 @@ class MqttSource:
             if data.get(CONF_TLS)
             else None
         )
+        await self._check_broker(tls)
         self.link = MqttLink(
             host=data[CONF_HOST],
             port=int(data[CONF_PORT]),
@@ -304,6 +314,29 @@ class MqttSource:
         self._task = self.entry.async_create_background_task(
             self.hass, self._run(), "denki aggregator mqtt"
         )
+
+    async def _check_broker(self, tls: ssl.SSLContext | None) -> None:
+        """Connect once and leave (test-before-setup); raise if the broker is out of reach."""
+        data = self.entry.data
+        try:
+            async with aiomqtt.Client(
+                data[CONF_HOST],
+                int(data[CONF_PORT]),
+                identifier=f"denki-{data[CONF_VEN]}-check",
+                username=data.get(CONF_USERNAME) or None,
+                password=data.get(CONF_PASSWORD) or None,
+                tls_context=tls,
+                timeout=MQTT_SETUP_CHECK_SECONDS,
+            ):
+                pass
+        except aiomqtt.MqttError as err:
+            if is_auth_refusal(err):
+                return  # the link's first connect hears it too, and starts the reauth
+            raise ConfigEntryNotReady(
+                translation_domain=DOMAIN,
+                translation_key="aggregator_unreachable",
+                translation_placeholders={"error": f"{data[CONF_HOST]}:{data[CONF_PORT]}: {err}"},
+            ) from err
 
     async def _run(self) -> None:
         if self.link is None:

@@ -67,7 +67,13 @@ def meter_error(err: Exception) -> UpdateFailed | ConfigEntryAuthFailed:
 
 
 class MeterCoordinator(DataUpdateCoordinator[LiveReading]):
-    """Polls the meter's live values; the link climbs back after any loss."""
+    """Polls the meter's live values; the link climbs back after any loss.
+
+    Every failure is raised as UpdateFailed, so DataUpdateCoordinator logs
+    once when polls start failing and once ("recovered") when they succeed
+    again, as the log-when-unavailable rule's coordinator example does; the
+    library logs each retry at debug only.
+    """
 
     config_entry: MeterConfigEntry
 

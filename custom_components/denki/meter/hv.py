@@ -66,8 +66,9 @@ type HvMeterConfigEntry = ConfigEntry[HvMeterRuntimeData]
 class HvMeterCoordinator(DataUpdateCoordinator[HighVoltageReading]):
     """Polls the meter: one Get frame a poll; unavailable from the first unanswered one.
 
-    DataUpdateCoordinator logs once when polls start failing and once when
-    they succeed again, which is the one line each way the user sees.
+    Every failure is raised as UpdateFailed, so DataUpdateCoordinator logs
+    once when polls start failing and once when they succeed again (the
+    log-when-unavailable rule's coordinator example): one line each way.
     """
 
     config_entry: HvMeterConfigEntry
