@@ -15,6 +15,14 @@ number (and the outbox's id, made once), which the aggregator uses to
 drop a repeat: delivery is at-least-once on the wire and exactly-once at
 the aggregator.
 
+A record the aggregator refuses outright (an OpenADR 3 VTN's 4xx: the
+event was deleted, the report is malformed) is a verdict, not an outage:
+`set_aside` moves it to `refused.jsonl` with the aggregator's reason, so
+the records behind it go on. That file is appended (and fsynced) before
+the record leaves the queue; on opening, a record whose sequence number is
+in it is not sent again. Files written before it existed open as they
+did: `id`, `acked` and `outbox.jsonl` keep their format.
+
 File I/O here is blocking: the Home Assistant half calls it from an
 executor.
 """
@@ -35,6 +43,8 @@ from .model import DrEvent
 _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_KEEPALIVE = timedelta(minutes=30)
+REFUSED_KEPT = 100
+"""How many set-aside records `refused.jsonl` keeps (the count goes on)."""
 
 
 @dataclass(slots=True)
@@ -111,12 +121,16 @@ class OutboxError(OSError):
 class Outbox:
     """A durable first-in, first-out queue of reports, one folder per aggregator."""
 
-    def __init__(self, folder: Path, *, compact_after: int = 1000) -> None:
+    def __init__(
+        self, folder: Path, *, compact_after: int = 1000, refused_kept: int = REFUSED_KEPT
+    ) -> None:
         """Open (or create) the outbox in `folder`, recovering from a crash."""
         self._folder = folder
         self._log = folder / "outbox.jsonl"
         self._cursor = folder / "acked"
+        self._refused_log = folder / "refused.jsonl"
         self._compact_after = compact_after
+        self._refused_kept = refused_kept
         self.discarded = 0
         # append and ack run in executor threads, at the same time: a compaction must not
         # rewrite the log around a line an append has just made durable.
@@ -127,9 +141,19 @@ class Outbox:
             raise OutboxError(f"cannot create the report outbox in {folder}: {err}") from err
         self.outbox_id = self._read_or_create_id()
         self._acked = self._read_cursor()
+        self._refused: list[dict[str, Any]] = self._read_refused()
+        self._refused_seqs = {int(item["seq"]) for item in self._refused}
+        self.refused_total = max((int(item.get("n", 0)) for item in self._refused), default=0)
+        """How many records were ever set aside (survives restarts and trimming)."""
         self._stale = 0  # acknowledged records still in the log file
+        self._torn_tail = False
         self._records = self._read_log()
         self._next = max((seq for seq, _ in self._records), default=self._acked) + 1
+        if self._torn_tail:
+            # A write torn by a crash left the log without its last newline: the next append
+            # would be glued to the torn bytes and lost at the next start. Rewrite it whole.
+            self._compact()
+            self._stale = 0
 
     def _read_or_create_id(self) -> str:
         """An id made once per outbox: sequence numbers are unique within it."""
@@ -153,10 +177,11 @@ class Outbox:
     def _read_log(self) -> list[tuple[int, dict[str, Any]]]:
         records: list[tuple[int, dict[str, Any]]] = []
         try:
-            lines = self._log.read_bytes().split(b"\n")
+            content = self._log.read_bytes()
         except FileNotFoundError:
             return records
-        for line in lines:
+        self._torn_tail = bool(content) and not content.endswith(b"\n")
+        for line in content.split(b"\n"):
             if not line:
                 continue
             try:
@@ -167,11 +192,87 @@ class Outbox:
                 # acknowledged as appended, so dropping it loses nothing sent.
                 self.discarded += 1
                 continue
-            if seq > self._acked:
+            if seq > self._acked and seq not in self._refused_seqs:
                 records.append((seq, record))
             else:
                 self._stale += 1
         return records
+
+    def _read_refused(self) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        try:
+            content = self._refused_log.read_bytes()
+        except FileNotFoundError:
+            return items
+        for line in content.split(b"\n"):
+            if not line:
+                continue
+            try:
+                item = json.loads(line)
+                int(item["seq"])
+            except ValueError, KeyError, TypeError:
+                continue  # torn by a crash: its record is still in the log, sent again
+            if isinstance(item, dict):
+                items.append(item)
+        if content and not content.endswith(b"\n"):  # torn: rewrite before appending again
+            text = "".join(json.dumps(i, separators=(",", ":")) + "\n" for i in items)
+            self._write_atomically(self._refused_log, text)
+        return items
+
+    def set_aside(
+        self, seq: int, reason: str, *, status: int | None = None, at: datetime | None = None
+    ) -> bool:
+        """Take a pending record out of the queue for good, keeping it with why (thread-safe).
+
+        For a record the aggregator refused: the ones behind it are sent on.
+        False when `seq` is not pending (already acknowledged or set aside).
+        """
+        with self._lock:
+            found = [(s, r) for s, r in self._records if s == seq]
+            if not found:
+                return False
+            self.refused_total += 1
+            item = {
+                "seq": seq,
+                "n": self.refused_total,
+                "at": (at or datetime.now().astimezone()).isoformat(),
+                "status": status,
+                "reason": reason,
+                "record": found[0][1],
+            }
+            try:
+                with self._refused_log.open("a", encoding="utf-8") as handle:
+                    handle.write(json.dumps(item, separators=(",", ":")) + "\n")
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            except OSError as err:
+                self.refused_total -= 1
+                raise OutboxError(f"cannot write the refused reports: {err}") from err
+            self._refused.append(item)
+            self._refused_seqs.add(seq)
+            head = self._records[0][0]
+            self._records = [(s, r) for s, r in self._records if s != seq]
+            if seq == head:
+                # Nothing before it waits: the acknowledged position moves past it.
+                self._ack(self._records[0][0] - 1 if self._records else seq)
+            if len(self._refused) > 2 * self._refused_kept:
+                self._trim_refused()
+            return True
+
+    def _trim_refused(self) -> None:
+        """Keep the latest refusals, and every one the log still needs to skip."""
+        latest = self._refused[-self._refused_kept :]
+        needed = [i for i in self._refused[: -self._refused_kept] if int(i["seq"]) > self._acked]
+        self._refused = needed + latest
+        self._refused_seqs = {int(item["seq"]) for item in self._refused}
+        text = "".join(json.dumps(i, separators=(",", ":")) + "\n" for i in self._refused)
+        self._write_atomically(self._refused_log, text)
+
+    def refused(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """The latest records set aside, newest last: seq, at, status, reason and record."""
+        with self._lock:
+            items = self._refused if limit is None else self._refused[-limit:] if limit else []
+            return [dict(item) for item in items]
 
     def __len__(self) -> int:
         """How many records wait for acknowledgement."""

@@ -3,11 +3,25 @@
 Following "OpenADR 3 Object Operation Notifications via Additional
 Protocols" (MQTT binding): GET /notifiers says whether the VTN has an MQTT
 broker, where (URIS) and how to log in (ANONYMOUS, or OAUTH2_BEARER_TOKEN:
-the access token as the password, the username fixed or "{clientID}");
-GET /notifiers/mqtt/topics/vens/{venID}/events gives this VEN's own topics,
-so it never sees another household's events. Each message is a
-notification object (objectType, operation, object), the object being the
-event as GET /events returns it.
+the access token as the password, the username fixed or "{clientID}";
+section 12). The topics are the VTN's to name (section 22.2), asked in this
+order (section 8.2), every one that answers with a topic map being used:
+- GET /notifiers/mqtt/topics/vens/{venID}/events, this VEN's own topics
+  (section 9.2);
+- GET /notifiers/mqtt/topics/programs/{programID}/events for the configured
+  program (program-scoped, open to VENs, section 9.3);
+- GET /notifiers/mqtt/topics/events, all events (BL-only per section 9.3, so
+  usually refused to a VEN; used when the VTN grants it).
+`select_topics` keeps an "ALL" topic alone when it is a wildcard covering the
+operations (section 8.1), and subscribes to CREATE, UPDATE and DELETE as well
+otherwise (the reference VTN names "…/all", where it never publishes).
+Events from the wider topics are filtered by program and targets
+(`filters.event_ignored`, section 22.5).
+
+Each message is a notification object (objectType, operation, object), the
+object being the event as GET /events returns it (section 16); keys in
+snake_case, as the reference VTN publishes them, are read as the camelCase
+of the definition (`camel_keys`).
 
 Notifications are a speed-up, not the source of truth: the binding's own
 advice (section 16.2) is to GET the objects on (re)connection, which the
@@ -17,17 +31,19 @@ returns None for them and the caller keeps polling.
 """
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 import json
 import logging
 import ssl
+import time
 from typing import Any
 from urllib.parse import urlparse
 
 import aiomqtt
 
 from .client import Openadr3Client, OpenadrError
+from .filters import event_ignored, ven_targets
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -46,6 +62,12 @@ class MqttBinding:
     method: str
     username: str | None
     topics: tuple[str, ...]
+    program_id: str | None = None
+    """Events of other programs pushed on these topics are dropped."""
+    ven_targets: tuple[str, ...] | None = None
+    """This VEN's targets; pushed events targeted elsewhere are dropped (None: not checked)."""
+    sources: tuple[str, ...] = ()
+    """Which topic endpoints the topics came from ("vens/1/events", "programs/0/events", …)."""
 
 
 class NotificationError(ValueError):
@@ -66,11 +88,47 @@ def _broker(uris: Any) -> tuple[str, int, bool] | None:
     return str(uri.hostname), uri.port or (8883 if tls else 1883), tls
 
 
-async def mqtt_binding(client: Openadr3Client) -> MqttBinding | None:
-    """The VTN's MQTT binding for this VEN, or None when there is none Denki can use."""
+def topic_matches(topic_filter: str, topic: str) -> bool:
+    """Whether an MQTT topic filter (with + and # wildcards) matches a topic name (MQTT 4.7)."""
+    filter_levels = topic_filter.split("/")
+    levels = topic.split("/")
+    for index, part in enumerate(filter_levels):
+        if part == "#":
+            return True
+        if index >= len(levels) or (part != "+" and part != levels[index]):
+            return False
+    return len(filter_levels) == len(levels)
+
+
+def select_topics(*topic_maps: Mapping[str, str] | None) -> tuple[str, ...]:
+    """The topic filters to subscribe to, from topic maps (operation -> topic; section 8.1).
+
+    Every CREATE, UPDATE, DELETE and ALL topic of every map, minus those
+    another chosen filter already matches: an ALL wildcard ("events/+")
+    stands alone, an ALL without a wildcard is taken beside the others.
+    """
+    chosen: list[str] = []
+    for topics in topic_maps:
+        for op in ("ALL", "CREATE", "UPDATE", "DELETE"):
+            topic = (topics or {}).get(op)
+            if isinstance(topic, str) and topic and topic not in chosen:
+                chosen.append(topic)
+    return tuple(
+        topic
+        for topic in chosen
+        if not any(other != topic and topic_matches(other, topic) for other in chosen)
+    )
+
+
+async def mqtt_binding(client: Openadr3Client, program_id: str | None = None) -> MqttBinding | None:
+    """The VTN's MQTT binding for this VEN, or None when there is none Denki can use.
+
+    `program_id` (the configured program's id) adds the program's event
+    topics and makes the listener drop other programs' events.
+    """
     notifiers = await client.notifiers()
     mqtt = notifiers.get("MQTT")
-    if not isinstance(mqtt, dict) or mqtt.get("serialization", "JSON") != "JSON":
+    if not isinstance(mqtt, dict) or (mqtt.get("serialization") or "JSON") != "JSON":
         return None
     broker = _broker(mqtt.get("URIS"))
     auth = mqtt.get("authentication") or {}
@@ -82,24 +140,74 @@ async def mqtt_binding(client: Openadr3Client) -> MqttBinding | None:
     if method == "OAUTH2_BEARER_TOKEN":
         fixed = auth.get("username")
         username = client.client_id if fixed in (None, "{clientID}") else str(fixed)
-    ven_id = await client.ven_id()
-    if ven_id is None:
-        return None
-    topics = await client.mqtt_event_topics(ven_id)
-    # One subscription to ALL where offered (it may be a wildcard), else each operation.
-    wanted = (
-        (topics["ALL"],)
-        if "ALL" in topics
-        else tuple(topics[op] for op in ("CREATE", "UPDATE", "DELETE") if op in topics)
-    )
+    ven = await client.ven()
+    ven_id = None if ven is None or ven.get("id") is None else str(ven["id"])
+    paths = [f"vens/{ven_id}/events"] if ven_id is not None else []
+    if program_id:
+        paths.append(f"programs/{program_id}/events")
+    paths.append("events")
+    found: list[tuple[str, dict[str, str]]] = []
+    for path in paths:
+        topics = await client.mqtt_topics(path)
+        if topics is not None:
+            found.append((path, topics))
+    wanted = select_topics(*(topics for _, topics in found))
     if not wanted:
+        _LOGGER.info("The VTN names no MQTT event topics this VEN may use; polling instead")
         return None
     host, port, tls = broker
-    return MqttBinding(host, port, tls, method, username, wanted)
+    targets = ven_targets(ven)
+    return MqttBinding(
+        host,
+        port,
+        tls,
+        method,
+        username,
+        wanted,
+        program_id=program_id or None,
+        ven_targets=None if targets is None else tuple(targets),
+        sources=tuple(path for path, _ in found),
+    )
+
+
+def _camel(key: str) -> str:
+    """program_id -> programID, interval_period -> intervalPeriod, token_url -> tokenURL."""
+    if "_" not in key:
+        return key
+    head, *rest = key.split("_")
+    words = [head] + [word[:1].upper() + word[1:] for word in rest]
+    if len(words) > 1 and words[-1] in ("Id", "Url"):
+        words[-1] = words[-1].upper()
+    return "".join(words)
+
+
+def camel_keys(value: Any) -> Any:
+    """An object with snake_case keys read as the definition's camelCase (recursively).
+
+    Keys already in camelCase are kept; where both spellings are present,
+    the camelCase one wins. A None value is dropped (the reference VTN
+    sends unset fields as null where the definition leaves them out).
+    """
+    if isinstance(value, list):
+        return [camel_keys(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    result: dict[str, Any] = {}
+    for key, item in value.items():
+        if item is None:
+            continue
+        name = _camel(str(key))
+        if name in result and name != key:
+            continue
+        result[name] = camel_keys(item)
+    return result
 
 
 def parse_notification(payload: bytes) -> tuple[str, dict[str, Any]]:
-    """An event notification's operation and event object; NotificationError otherwise."""
+    """An event notification's operation and event object (camelCase keys).
+
+    NotificationError when the payload is not an event notification.
+    """
     if len(payload) > MAX_MESSAGE_BYTES:
         raise NotificationError(f"notification of {len(payload)} bytes is too large")
     try:
@@ -108,15 +216,35 @@ def parse_notification(payload: bytes) -> tuple[str, dict[str, Any]]:
         raise NotificationError(f"notification is not JSON: {err}") from None
     if not isinstance(data, dict):
         raise NotificationError("notification is not a JSON object")
+    data = camel_keys(data)
     if data.get("objectType") != "EVENT":
         raise NotificationError(f"notification of a {data.get('objectType')!r}, not an EVENT")
-    operation = data.get("operation")
+    operation = str(data.get("operation", "")).upper()
     if operation not in ("CREATE", "UPDATE", "DELETE"):
-        raise NotificationError(f"notification operation {operation!r} is not understood")
+        raise NotificationError(
+            f"notification operation {data.get('operation')!r} is not understood"
+        )
     obj = data.get("object")
     if not isinstance(obj, dict) or "id" not in obj:
         raise NotificationError("notification without an event object")
-    return str(operation), obj
+    return operation, obj
+
+
+def notification_for_ven(
+    operation: str,
+    obj: Mapping[str, Any],
+    program_id: str | None,
+    targets: Iterable[str] | None = None,
+) -> bool:
+    """Whether a pushed event is for this VEN.
+
+    A DELETE always is (cancelling an event never acted on is harmless, and
+    the deleted object may be trimmed); a CREATE or UPDATE when
+    `filters.event_ignored` has nothing against it.
+    """
+    if operation == "DELETE":
+        return True
+    return event_ignored(obj, program_id, targets) is None
 
 
 class NotificationListener:
@@ -144,6 +272,10 @@ class NotificationListener:
         self.connected = asyncio.Event()
         self.dropped = 0
         self.received = 0
+        self.ignored = 0
+        self.last_received: float | None = None
+        """time.monotonic() of the last notification handed on (None: none yet): the
+        caller keeps polling at its normal rate unless this is recent."""
         self._outage_logged = False
 
     async def run(self) -> None:
@@ -202,5 +334,10 @@ class NotificationListener:
                 _LOGGER.warning("Dropped a notification from the VTN: %s", err)
             self.dropped += 1
             return
+        binding = self.binding
+        if not notification_for_ven(operation, obj, binding.program_id, binding.ven_targets):
+            self.ignored += 1
+            return
         self.received += 1
+        self.last_received = time.monotonic()
         self._on_notification(operation, obj)
