@@ -92,7 +92,7 @@ async def test_an_appliance_silent_for_ten_minutes(  # noqa: PLR0917 - fixtures
         await coordinator.async_refresh()
     await _live(hass, clock, STEP)
 
-    started = drill_log.lines("fault", "recover", logging.WARNING)
+    started = drill_log.lines("fault", "recover", logging.INFO)
     recovered = drill_log.lines("recover", None, logging.INFO)
     windows = {entity_id: seen.windows(entity_id) for entity_id in entities}
     since, until = windows[silent[0]][0]

@@ -74,10 +74,14 @@ class AppliancesHub:
     """Addresses of nodes that stopped answering (logged once each way, per node)."""
 
     def node_silent(self, address: str) -> None:
-        """A poll of this node went unanswered: say so once, not once per object."""
+        """A poll of this node went unanswered: say so once, not once per object.
+
+        At info, as Home Assistant's log-when-unavailable rule asks: the entities
+        show it, and a device switched off is not a fault of the integration.
+        """
         if address not in self.silent:
             self.silent.add(address)
-            LOGGER.warning(
+            LOGGER.info(
                 "The ECHONET Lite node %s stopped answering; its entities are unavailable "
                 "until it answers again",
                 address,
