@@ -69,7 +69,7 @@ class DenkiConfigFlow(
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Change what an entry connects to: each kind has its own form (savings has none)."""
+        """Change what an entry connects to or reads: each kind has its own form."""
         entry = self._get_reconfigure_entry()
         key = handler_key(entry)
         if key == HV_METER:
@@ -80,6 +80,8 @@ class DenkiConfigFlow(
             return await self.async_step_reconfigure_appliances()
         if key == EntryKind.AGGREGATOR:
             return await self.async_step_reconfigure_aggregator()
+        if key == EntryKind.SAVINGS:
+            return await self.async_step_reconfigure_savings()
         return self.async_abort(reason="reconfigure_not_supported")
 
     @staticmethod

@@ -35,7 +35,31 @@ from ..meter.lookup import meter_sensor
 
 
 class SavingsFlowMixin(ConfigFlow):
-    """The step that adds the one savings entry a home has."""
+    """The steps that add the one savings entry a home has, and change its energy sensor."""
+
+    async def async_step_reconfigure_savings(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Score another energy sensor (a new meter, say); the price is in the options."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            entity_id = str(user_input[CONF_ENERGY_ENTITY])
+            if _is_energy_counter(self.hass, entity_id):
+                return self.async_update_reload_and_abort(
+                    entry, data_updates={CONF_ENERGY_ENTITY: entity_id}
+                )
+            errors[CONF_ENERGY_ENTITY] = "not_an_energy_counter"
+        schema = probatio.Schema(
+            {probatio.Required(CONF_ENERGY_ENTITY): SAVINGS_SCHEMA.schema[CONF_ENERGY_ENTITY]}
+        )
+        return self.async_show_form(
+            step_id="reconfigure_savings",
+            data_schema=self.add_suggested_values_to_schema(
+                schema, user_input or {CONF_ENERGY_ENTITY: entry.data[CONF_ENERGY_ENTITY]}
+            ),
+            errors=errors,
+        )
 
     async def async_step_savings(
         self, user_input: dict[str, Any] | None = None
