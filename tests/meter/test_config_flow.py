@@ -21,6 +21,7 @@ from custom_components.denki.const import (
     CONF_RBID,
     DOMAIN,
 )
+from custom_components.denki.lib.broute.dongle import SkDongle
 from custom_components.denki.lib.broute.link import MeterLink
 from custom_components.denki.meter import config_flow
 
@@ -98,6 +99,7 @@ async def test_malformed_credentials_are_refused_before_any_radio(
         ("out_of_range", "meter_not_found"),
         ("unplugged", "cannot_open_port"),
         ("silent_dongle", "cannot_connect"),
+        ("port_held", "port_in_use"),
     ],
 )
 async def test_join_failures_come_back_to_the_form(
@@ -114,6 +116,7 @@ async def test_join_failures_come_back_to_the_form(
         home.unplug()
     elif breakage == "silent_dongle":
         home.dongle.model.silent_commands = True
+    holder = await SkDongle.open(str(home.path)) if breakage == "port_held" else None
     result = await _submit(hass, flow_id, data)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "meter"
@@ -122,6 +125,8 @@ async def test_join_failures_come_back_to_the_form(
     home.radio.in_range = True
     if breakage == "unplugged":
         await home.plug_in()
+    if holder is not None:  # another program held the port: it lets go
+        await holder.close()
     home.dongle.model.silent_commands = False
     data[CONF_PASSWORD] = PASSWORD
     result = await _submit(hass, flow_id, data)

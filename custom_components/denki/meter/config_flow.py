@@ -56,6 +56,7 @@ from ..lib.broute.errors import (
     DongleError,
     InvalidCredentialsError,
     MeterNotFoundError,
+    PortInUseError,
 )
 from ..lib.broute.hv_meter import NotAHighVoltageMeterError
 from ..lib.broute.link import MeterLink
@@ -121,7 +122,7 @@ async def probe_dongle(port: str, within: float = PROBE_SECONDS) -> DongleInfo |
     """
     try:
         reader, writer = await serial_asyncio_fast.open_serial_connection(
-            url=port, baudrate=BAUDRATE
+            url=port, baudrate=BAUDRATE, exclusive=True
         )
     except (OSError, serial.SerialException) as err:
         LOGGER.debug("Cannot open %s to probe it: %s", port, err)
@@ -275,6 +276,8 @@ class MeterFlowMixin(ConfigFlow):
             self._joined = task.result()
         except AuthenticationError:
             self._join_error = "invalid_auth"
+        except PortInUseError:
+            self._join_error = "port_in_use"
         except DongleDisconnectedError:
             self._join_error = "cannot_open_port"
         except MeterNotFoundError:

@@ -21,6 +21,7 @@ from ..lib.broute.errors import (
     DongleError,
     DongleTimeoutError,
     MeterNotFoundError,
+    PortInUseError,
     SessionLostError,
 )
 from ..lib.broute.link import LiveReading, MeterLink
@@ -55,7 +56,9 @@ def meter_error(err: Exception) -> UpdateFailed | ConfigEntryAuthFailed:
     if isinstance(err, AuthenticationError):
         return ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="meter_auth_failed")
     key = "meter_error"
-    if isinstance(err, DongleDisconnectedError):
+    if isinstance(err, PortInUseError):
+        key = "dongle_port_in_use"
+    elif isinstance(err, DongleDisconnectedError):
         key = "dongle_unavailable"
     elif isinstance(err, MeterNotFoundError):
         key = "meter_not_found"

@@ -12,6 +12,7 @@ from custom_components.denki.lib.broute.errors import (
     DongleDisconnectedError,
     DongleError,
     DongleTimeoutError,
+    PortInUseError,
 )
 from simulators.wisun_dongle import PtyDongle
 
@@ -162,3 +163,14 @@ async def test_a_write_to_an_unplugged_dongle_is_a_clean_disconnect(
         loop.set_exception_handler(None)
     assert reported == []
     assert dongle.disconnected is not None
+
+
+async def test_a_second_program_is_told_the_port_is_in_use(
+    dongle: SkDongle, pty_dongle: PtyDongle
+) -> None:
+    """The port is locked while a session holds it: no second program shares the dongle."""
+    with pytest.raises(PortInUseError, match="in use"):
+        await SkDongle.open(pty_dongle.path)
+    await dongle.close()
+    again = await SkDongle.open(pty_dongle.path)  # free once the first let go
+    await again.close()

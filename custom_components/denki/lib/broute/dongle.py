@@ -30,7 +30,13 @@ from typing import Self
 import serial
 import serial_asyncio_fast
 
-from .errors import DongleCommandError, DongleDisconnectedError, DongleError, DongleTimeoutError
+from .errors import (
+    DongleCommandError,
+    DongleDisconnectedError,
+    DongleError,
+    DongleTimeoutError,
+    PortInUseError,
+)
 from .sk_messages import (
     SECRET_COMMANDS,
     Dialect,
@@ -46,6 +52,8 @@ from .sk_messages import (
 )
 from .sk_parser import SkStreamParser
 
+_CLOSE_SECONDS = 2.0
+"""How long closing the port may take before it is left to the operating system."""
 _LOGGER = logging.getLogger(__name__)
 
 BAUDRATE = 115200
@@ -137,10 +145,15 @@ class SkDongle:
         """Open the serial port and start reading; raise DongleDisconnectedError if it cannot."""
         loop = asyncio.get_running_loop()
         try:
+            # An exclusive lock (flock): a second program, or the probe CLI while Home
+            # Assistant runs, is told the port is in use instead of sharing the session.
             instance = await loop.run_in_executor(
-                None, functools.partial(serial.serial_for_url, port, baudrate=baudrate)
+                None,
+                functools.partial(serial.serial_for_url, port, baudrate=baudrate, exclusive=True),
             )
         except (OSError, serial.SerialException) as err:
+            if "exclusively lock" in str(err):
+                raise PortInUseError(f"{port} is in use by another program") from err
             raise DongleDisconnectedError(f"cannot open {port}: {err}") from err
         reader = asyncio.StreamReader(loop=loop)
         protocol = asyncio.StreamReaderProtocol(reader, loop=loop)
@@ -321,8 +334,16 @@ class SkDongle:
         return event
 
     async def close(self) -> None:
-        """Stop reading and close the port."""
+        """Stop reading and close the port, and wait until it is closed (its lock let go)."""
         self._closed = True
         if self._read_task is not None:
             self._read_task.cancel()
         self._writer.close()
+        # The transport closes the port on a later turn of the loop: until then its
+        # exclusive lock holds, and a re-open at once (the recovery ladder) would find the
+        # port "in use" by ourselves.
+        try:
+            async with asyncio.timeout(_CLOSE_SECONDS):
+                await self._writer.wait_closed()
+        except (TimeoutError, OSError, serial.SerialException) as err:
+            _LOGGER.debug("The port did not close cleanly: %s", err or "timeout")

@@ -9,6 +9,10 @@ class DongleDisconnectedError(DongleError):
     """The serial port cannot be opened, or went away (the dongle was unplugged)."""
 
 
+class PortInUseError(DongleDisconnectedError):
+    """Another program (or another Denki) holds the serial port: one session per dongle."""
+
+
 class DongleTimeoutError(DongleError):
     """The dongle did not finish a command in time."""
 
