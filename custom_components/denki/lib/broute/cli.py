@@ -3,21 +3,45 @@
     python -m custom_components.denki.lib.broute probe --port DEV --id ID --password PW
     python -m custom_components.denki.lib.broute history --port DEV --id ID --password PW --days N
 
-`probe` prints the meter's identity, scale, live values and property map;
-`history` prints its 30-minute import and export readings in kWh for the
-last N days (today included), oldest first. The password is never printed.
+`probe` prints the dongle (family, firmware, payload mode), where the meter
+is (channel and PAN ID in hex, as every guide writes them), its identity, the
+energy unit spelled out ("0.1 kWh"), live values and property map; `history`
+prints its 30-minute import and export readings in kWh for the last N days
+(today included), oldest first. `--debug` prints the dialogue with the
+dongle on standard error, the password and the ID masked. A port that is
+missing is answered with the ports that are there; a port another program
+holds says so. The password is never printed.
 """
 
 import argparse
 import asyncio
 from collections.abc import Sequence
 import json
+import logging
+from pathlib import Path
 import sys
 from typing import Any
 
-from .errors import AuthenticationError, DongleError, InvalidCredentialsError
+import serial.tools.list_ports
+
+from .dongle import DongleInfo
+from .errors import (
+    AuthenticationError,
+    DongleDisconnectedError,
+    DongleError,
+    InvalidCredentialsError,
+    PortInUseError,
+)
 from .link import MeterLink
-from .meter_values import HISTORY_DAYS, MeterValueError
+from .meter_values import HISTORY_DAYS, EnergyScale, MeterValueError
+from .sk_messages import Dialect
+
+FAMILIES = {
+    Dialect.BP35A1: "ROHM BP35A1 / Tessera RL7023 Stick-D/IPS",
+    Dialect.BP35C: "ROHM BP35C0 / BP35C2 / Tessera RL7023 Stick-D/DSS / Ratoc RS-WSUHA",
+}
+"""The dongles each SK dialect stands for: what a probe can tell of a dongle."""
+BY_ID = Path("/dev/serial/by-id")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,9 +55,38 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--port", required=True, help="the dongle's serial port")
         command.add_argument("--id", required=True, help="the 32-digit B-route ID")
         command.add_argument("--password", required=True, help="the 12-character password")
+        command.add_argument(
+            "--debug", action="store_true", help="print the dialogue with the dongle (stderr)"
+        )
         if name == "history":
             command.add_argument("--days", type=int, default=1, help="days back, 1 = today")
     return parser
+
+
+def energy_unit(scale: EnergyScale) -> str:
+    """One count of the meter's cumulative energy, in kWh, as a person writes it: "0.1 kWh"."""
+    value = scale.coefficient * 10.0**scale.unit_exponent
+    return f"{value:g} kWh"
+
+
+def dongle(info: DongleInfo | None) -> dict[str, Any] | None:
+    """The dongle as a person knows it: its family, firmware and payload mode."""
+    if info is None:
+        return None
+    return {
+        "family": FAMILIES[info.dialect],
+        "dialect": str(info.dialect),
+        "firmware": info.version,
+        "mac": info.mac,
+        "payloads": "binary" if info.binary_payload else "hex (ASCII)",
+        "erxudp_rssi": info.rssi_field,
+    }
+
+
+def ports_present() -> list[str]:
+    """The serial ports here, by their /dev/serial/by-id name first (it survives a replug)."""
+    by_id = sorted(str(link) for link in BY_ID.iterdir()) if BY_ID.is_dir() else []
+    return by_id + sorted(port.device for port in serial.tools.list_ports.comports())
 
 
 async def _probe(link: MeterLink) -> dict[str, Any]:
@@ -41,10 +94,15 @@ async def _probe(link: MeterLink) -> dict[str, Any]:
     power, current = await meter.instantaneous()
     imported, exported = await meter.cumulative_kwh()
     scale = link.scale
+    pan = link.pan
     return {
+        "dongle": dongle(link.dongle_info),
         "identification": link.identification,
-        "pan": link.pan.as_dict() if link.pan else None,
+        "pan": None
+        if pan is None
+        else {"channel": f"0x{pan.channel:02X}", "pan_id": f"0x{pan.pan_id:04X}", "mac": pan.mac},
         "scale": {
+            "energy_unit": energy_unit(scale) if scale else None,
             "coefficient": scale.coefficient if scale else None,
             "unit_exponent": scale.unit_exponent if scale else None,
             "digits": scale.digits if scale else None,
@@ -92,6 +150,12 @@ async def _run(args: argparse.Namespace) -> Any:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; 0 on success, 1 when the meter cannot be read, 2 on bad arguments."""
     args = _parser().parse_args(argv)
+    if args.debug:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+        library = logging.getLogger(__package__)
+        library.addHandler(handler)
+        library.setLevel(logging.DEBUG)
     if args.command == "history" and not 1 <= args.days <= HISTORY_DAYS:
         sys.stderr.write(f"--days must be between 1 and {HISTORY_DAYS}\n")
         return 2
@@ -101,7 +165,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"error: {err}\n")
         return 2
     except AuthenticationError:
-        sys.stderr.write("error: the meter refused the B-route ID and password\n")
+        # PANA fails alike for a wrong ID and a wrong password (EVENT 24 either way):
+        # no dongle can tell which of the two the meter did not take.
+        sys.stderr.write(
+            "error: the meter refused the B-route ID and password (the dongle cannot tell"
+            " which of the two is wrong: check both against the letter from your utility)\n"
+        )
+        return 1
+    except PortInUseError as err:
+        sys.stderr.write(f"error: {err} (Home Assistant's Denki, or another program)\n")
+        return 1
+    except DongleDisconnectedError as err:
+        present = ports_present()
+        sys.stderr.write(f"error: {err}\nports here: {', '.join(present) if present else 'none'}\n")
         return 1
     except (DongleError, MeterValueError) as err:
         sys.stderr.write(f"error: {err}\n")

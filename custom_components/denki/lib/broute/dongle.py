@@ -185,6 +185,9 @@ class SkDongle:
         self.events.put_nowait(self.disconnected)
 
     def _route(self, message: SkMessage) -> None:
+        if _LOGGER.isEnabledFor(logging.DEBUG):
+            # The parser keeps no argument of a secret command's echo (SKSETPWD, SKSETRBID).
+            _LOGGER.debug("Wi-SUN dongle -> %s", message)
         if isinstance(message, (SkEvent, PanDescriptor, UdpReceived)):
             self.events.put_nowait(message)
             return

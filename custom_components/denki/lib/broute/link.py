@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 import logging
 
-from .dongle import SkDongle
+from .dongle import DongleInfo, SkDongle
 from .errors import DongleError, DongleTimeoutError, SessionLostError
 from .meter import LowVoltageMeter
 from .meter_values import Current, EnergyScale, parse_cumulative, parse_current, parse_power
@@ -108,6 +108,11 @@ class MeterLink:
     def lines_unparsed(self) -> int | None:
         """Lines of the open dongle's output that were no SK message; None with no dongle open."""
         return None if self._dongle is None else self._dongle.unparsed
+
+    @property
+    def dongle_info(self) -> DongleInfo | None:
+        """What the dongle said of itself when it was last opened."""
+        return self._dongle.info if self._dongle is not None else None
 
     @property
     def lqi(self) -> int | None:
