@@ -86,6 +86,12 @@ async def test_malformed_credentials_are_refused_before_any_radio(
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == error
     assert home.dongle.model.commands == []  # nothing was sent to the dongle
+    suggested = {
+        str(key): (key.description or {}).get("suggested_value")
+        for key in result["data_schema"].schema
+    }
+    assert suggested[CONF_DEVICE] == str(home.path)
+    assert suggested[CONF_PASSWORD] is None  # typed anew, never shown again
     result = await _submit(
         hass, flow_id, {CONF_DEVICE: str(home.path), CONF_RBID: RBID, CONF_PASSWORD: PASSWORD}
     )

@@ -149,6 +149,11 @@ def _hv_meter_title(host: str) -> str:
     return f"High-voltage meter ({host})"
 
 
+def _without_password(values: Mapping[str, Any]) -> dict[str, Any]:
+    """What a form may suggest again: never the password, which is typed anew."""
+    return {key: value for key, value in values.items() if key != CONF_PASSWORD}
+
+
 class MeterFlowMixin(ConfigFlow):
     """The steps that add and change a meter entry; `DenkiConfigFlow` offers them from its menu."""
 
@@ -172,24 +177,11 @@ class MeterFlowMixin(ConfigFlow):
             if not errors:
                 self._meter_input = {**user_input, **self._normalized(user_input)}
                 return await self.async_step_meter_join()
-        ports = await self.hass.async_add_executor_job(list_serial_ports)
-        schema = probatio.Schema(
-            {
-                probatio.Required(CONF_DEVICE): SelectSelector(
-                    SelectSelectorConfig(
-                        options=ports, custom_value=True, mode=SelectSelectorMode.DROPDOWN
-                    )
-                ),
-                probatio.Required(CONF_RBID): TextSelector(),
-                probatio.Required(CONF_PASSWORD): TextSelector(
-                    TextSelectorConfig(type=TextSelectorType.PASSWORD)
-                ),
-            }
-        )
-        suggested = {k: v for k, v in self._meter_input.items() if k != CONF_PASSWORD}
+        schema = await self._dongle_schema()
+        suggested = _without_password(user_input or self._meter_input)
         return self.async_show_form(
             step_id="meter",
-            data_schema=self.add_suggested_values_to_schema(schema, user_input or suggested),
+            data_schema=self.add_suggested_values_to_schema(schema, suggested),
             errors=errors,
         )
 
@@ -236,8 +228,20 @@ class MeterFlowMixin(ConfigFlow):
             if not errors:
                 self._meter_input = {**entry.data, **user_input, **self._normalized(user_input)}
                 return await self.async_step_meter_join()
+        schema = await self._dongle_schema()
+        suggested = {CONF_DEVICE: entry.data[CONF_DEVICE], CONF_RBID: entry.data[CONF_RBID]}
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(
+                schema, _without_password(user_input or suggested)
+            ),
+            errors=errors,
+        )
+
+    async def _dongle_schema(self) -> probatio.Schema:
+        """The dongle's port (from those present) and the B-route ID and password."""
         ports = await self.hass.async_add_executor_job(list_serial_ports)
-        schema = probatio.Schema(
+        return probatio.Schema(
             {
                 probatio.Required(CONF_DEVICE): SelectSelector(
                     SelectSelectorConfig(
@@ -249,12 +253,6 @@ class MeterFlowMixin(ConfigFlow):
                     TextSelectorConfig(type=TextSelectorType.PASSWORD)
                 ),
             }
-        )
-        suggested = {CONF_DEVICE: entry.data[CONF_DEVICE], CONF_RBID: entry.data[CONF_RBID]}
-        return self.async_show_form(
-            step_id="reconfigure",
-            data_schema=self.add_suggested_values_to_schema(schema, user_input or suggested),
-            errors=errors,
         )
 
     async def async_step_meter_join(
