@@ -79,7 +79,14 @@ from ..lib.dr.mqtt_profile import ProfileError, Topics
 from ..lib.openadr.client import OpenadrAuthError, OpenadrError
 from ..meter.lookup import meter_sensor
 from .hub import limits_from
-from .sources import oadr20b_ven, openadr3_client
+from .sources import (
+    CONF_CLIENT_AUTH,
+    CONF_SCOPE,
+    CONF_TOKEN_URL,
+    oadr20b_ven,
+    openadr3_client,
+    remembered_client_auth,
+)
 
 MQTT_CHECK_SECONDS = 15
 SECRETS = {
@@ -123,6 +130,10 @@ def _schema(protocol: str) -> probatio.Schema:
                 probatio.Required(CONF_CLIENT_ID): TextSelector(),
                 probatio.Required(CONF_CLIENT_SECRET): _PASSWORD,
                 probatio.Optional(CONF_PROGRAM): TextSelector(),
+                probatio.Optional(CONF_TOKEN_URL): TextSelector(
+                    TextSelectorConfig(type=TextSelectorType.URL)
+                ),
+                probatio.Optional(CONF_SCOPE): TextSelector(),
                 probatio.Required(CONF_VERIFY_SSL, default=True): BooleanSelector(),
             }
         )
@@ -188,7 +199,11 @@ def title(data: dict[str, Any]) -> str:
 
 
 async def check_connection(hass: HomeAssistant, data: dict[str, Any]) -> dict[str, str]:
-    """Try the aggregator with these settings; the errors to show (none when it works)."""
+    """Try the aggregator with these settings; the errors to show (none when it works).
+
+    For OpenADR 3, how the token endpoint took the credentials is written
+    into `data` (CONF_CLIENT_AUTH) when it works.
+    """
     if data[CONF_PROTOCOL] == PROTOCOL_OPENADR2B:
         url = urlparse(data[CONF_URL])
         if url.scheme not in ("http", "https") or not url.hostname:
@@ -208,9 +223,11 @@ async def check_connection(hass: HomeAssistant, data: dict[str, Any]) -> dict[st
         await ven.stop()
         return {}
     if data[CONF_PROTOCOL] == PROTOCOL_OPENADR3:
-        url = urlparse(data[CONF_URL])
-        if url.scheme not in ("http", "https") or not url.hostname:
-            return {CONF_URL: "invalid_url"}
+        for key in (CONF_URL, CONF_TOKEN_URL):
+            if key == CONF_URL or data.get(key):
+                url = urlparse(data[key])
+                if url.scheme not in ("http", "https") or not url.hostname:
+                    return {key: "invalid_url"}
         client = openadr3_client(hass, data)
         try:
             await client.events(datetime.now(UTC), data.get(CONF_PROGRAM) or None)
@@ -219,6 +236,10 @@ async def check_connection(hass: HomeAssistant, data: dict[str, Any]) -> dict[st
         except OpenadrError as err:
             LOGGER.debug("The OpenADR 3 VTN did not answer: %s", err)
             return {"base": "cannot_connect"}
+        # Form body or HTTP Basic, whichever the token endpoint took: tried first next time.
+        remembered = remembered_client_auth(data, client.client_auth)
+        data.pop(CONF_CLIENT_AUTH, None)
+        data.update(remembered)
         return {}
     try:
         Topics(data[CONF_PREFIX], data[CONF_VEN])

@@ -80,6 +80,63 @@ def attributes(event: DrEvent | None) -> dict[str, Any]:
     }
 
 
+VALUE_NAMES: dict[str, str] = {
+    SignalType.SIMPLE: "level",
+    SignalType.PRICE: "price",
+    "REWARD": "reward",
+    SignalType.IMPORT_CAPACITY_LIMIT: "import_limit",
+    SignalType.EXPORT_CAPACITY_LIMIT: "export_limit",
+    SignalType.DISPATCH_SETPOINT: "dispatch_setpoint",
+    SignalType.DISPATCH_SETPOINT_RELATIVE: "dispatch_setpoint_relative",
+    SignalType.ALERT_GRID_EMERGENCY: "grid_emergency",
+}
+"""Attribute names of the payload types an automation most often asks about."""
+HIGHEST = ("level", "price", "reward")
+LOWEST = ("import_limit", "export_limit")
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def upcoming_values(event: DrEvent | None) -> dict[str, Any]:
+    """An event's values, interval by interval, so an automation can decide before it starts.
+
+    Each interval: its start and end, and each payload under a plain name
+    (level, price, reward, import_limit, export_limit, …; other types under
+    their OpenADR name), one value, or a list when the payload splits the
+    interval. Beside them the event's highest level, price and reward and
+    its lowest import and export limits, over every interval.
+    """
+    if event is None:
+        return {}
+    intervals: list[dict[str, Any]] = []
+    extremes: dict[str, list[float]] = {}
+    for interval in event.intervals:
+        item: dict[str, Any] = {
+            "start": interval.start.isoformat(),
+            "end": None
+            if interval.end - interval.start > LONGEST_SHOWN
+            else interval.end.isoformat(),
+        }
+        for kind, values in sorted(interval.payloads.items()):
+            name = VALUE_NAMES.get(kind, kind.lower())
+            item[name] = values[0] if len(values) == 1 else list(values)
+            numbers = [n for n in map(_number, values) if n is not None]
+            if numbers and name in (*HIGHEST, *LOWEST):
+                extremes.setdefault(name, []).extend(numbers)
+        intervals.append(item)
+    summary: dict[str, Any] = {}
+    for name, numbers in extremes.items():
+        if name in HIGHEST:
+            summary[f"{name}_max"] = max(numbers)
+        else:
+            summary[f"{name}_min"] = min(numbers)
+    return {**attributes(event), **summary, "intervals": intervals}
+
+
 def _calendar_event(event: DrEvent) -> CalendarEvent:
     end = min(event.end, event.start + LONGEST_SHOWN)
     return CalendarEvent(
@@ -206,6 +263,8 @@ class DrSensor(AggregatorEntity, SensorEntity):
     """A value of the events in force."""
 
     entity_description: DrSensorDescription
+    # The next event's intervals are for automations, not for the recorder's history.
+    _unrecorded_attributes = frozenset({"intervals"})
 
     def __init__(self, hub: AggregatorHub, description: DrSensorDescription) -> None:
         """Show `description`'s value."""
@@ -219,7 +278,9 @@ class DrSensor(AggregatorEntity, SensorEntity):
 
     @property
     def extra_state_attributes(self) -> dict[str, Any] | None:
-        """The plan's appliances, for the appliances sensor."""
+        """The next event's values (next-event sensor); the plan's appliances (appliances sensor)."""
+        if self.entity_description.key == "next_event_start":
+            return upcoming_values(self.hub.store.next_pending(dt_util.utcnow())) or None
         response = self.hub.response
         if self.entity_description.key != "appliances_in_plan" or response is None:
             return None

@@ -99,6 +99,9 @@ async def async_aggregator_diagnostics(
             for event in hub.store.events
         ],
         "refused": dict(hub.refused),
+        # The protocol's own: for OpenADR 3 the token, the program, the notifier, and the
+        # reports the VTN refused (refused_total, refused_latest with the VTN's reasons).
+        "source": hub.source.diagnostics(),
         "response": None if response is None else response.as_dict(),
         "restore_pending": [step.entity_id for step in hub.restore_pending],
     }

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -65,7 +66,16 @@ from ..const import (
     LOGGER,
     SIGNAL_DR_RESULT,
 )
-from ..lib.dr import Change, ChangeKind, DrEvent, EventError, EventStore, OptState, SignalType
+from ..lib.dr import (
+    Change,
+    ChangeKind,
+    DrEvent,
+    EventError,
+    EventStatus,
+    EventStore,
+    OptState,
+    SignalType,
+)
 from ..lib.dr.baseline import BaselineWindow
 from ..lib.dr.reports import OutboxError, ReportPlanner, ReportThrottle
 from ..lib.dr.responder import Decision, EntityState, Responder, Response, Seen, stored_dict
@@ -127,6 +137,10 @@ class AggregatorHub:
         self._context = Context()
         self._lock = asyncio.Lock()
         self.refused: dict[str, str] = {}
+        self._missing: dict[str, datetime] = {}
+        """Events absent from the aggregator's latest full list, since when."""
+        self._aliases: dict[str, str] = {}
+        """A re-posted event's id at the aggregator -> the id the store keeps it under."""
 
     # --- set-up -------------------------------------------------------------------
 
@@ -168,6 +182,7 @@ class AggregatorHub:
             try:
                 self.store = EventStore.from_dict(stored["events"])
                 self.responder.load(stored)
+                self._aliases = {str(k): str(v) for k, v in stored.get("aliases", {}).items()}
             except (EventError, KeyError, TypeError, ValueError) as err:
                 LOGGER.warning(
                     "The stored demand-response events do not read (%s); starting afresh", err
@@ -221,13 +236,74 @@ class AggregatorHub:
 
     @callback
     def receive_all(self, events: list[DrEvent]) -> None:
-        """A protocol received the full list of current events."""
-        self.handle(self.store.replace_all(events, dt_util.utcnow()))
+        """A protocol received the full list of current events.
+
+        An event missing from the list counts as cancelled only once it has
+        been missing for the source's `vanish_grace`. A new event that is a
+        missing one re-posted (another id; the same program, intervals and
+        values) takes its place: the household's response goes on, and the
+        aggregator hears of it under the new id (`aggregator_event`).
+        """
+        now = dt_util.utcnow()
+        received = [self._local(event) for event in events]
+        present = {event.event_id for event in received}
+        missing = [
+            known
+            for known in self.store.events
+            if known.event_id not in present
+            and known.status_at(now) in (EventStatus.PENDING, EventStatus.ACTIVE)
+        ]
+        for index, event in enumerate(received):
+            if self.store.get(event.event_id) is not None:
+                continue
+            twin = next((known for known in missing if _same_event(known, event)), None)
+            if twin is not None:
+                LOGGER.info(
+                    "Event %s is event %s re-posted by the aggregator; the response goes on",
+                    event.event_id,
+                    twin.event_id,
+                )
+                self._aliases[event.event_id] = twin.event_id
+                received[index] = replace(event, event_id=twin.event_id)
+                missing.remove(twin)
+        changes: list[Change] = []
+        for event in received:
+            self._missing.pop(event.event_id, None)
+            changes += self.store.apply(event, now)
+        grace = self.source.vanish_grace
+        for known in missing:
+            since = self._missing.setdefault(known.event_id, now)
+            if now - since >= grace:
+                del self._missing[known.event_id]
+                changes += self.store.cancel(known.event_id, now)
+        self._forget_aliases()
+        self.handle(changes)
 
     @callback
     def cancel(self, event_id: str) -> None:
         """A protocol says the aggregator withdrew an event."""
-        self.handle(self.store.cancel(event_id, dt_util.utcnow()))
+        local = self._aliases.get(event_id, event_id)
+        self._missing.pop(local, None)
+        self.handle(self.store.cancel(local, dt_util.utcnow()))
+
+    def _local(self, event: DrEvent) -> DrEvent:
+        """The event under the id the store knows it by (a re-posted event's first id)."""
+        local = self._aliases.get(event.event_id)
+        return event if local is None else replace(event, event_id=local)
+
+    def aggregator_event(self, event: DrEvent) -> DrEvent:
+        """The event under the id the aggregator knows it by now (for reports and opts)."""
+        for remote, local in self._aliases.items():
+            if local == event.event_id:
+                return replace(event, event_id=remote)
+        return event
+
+    def _forget_aliases(self) -> None:
+        self._aliases = {
+            remote: local
+            for remote, local in self._aliases.items()
+            if self.store.get(local) is not None
+        }
 
     @callback
     def refuse(self, event_id: str, reason: str) -> None:
@@ -303,7 +379,7 @@ class AggregatorHub:
     async def async_set_opt(self, event_id: str, opt: OptState) -> DrEvent:
         """Opt in or out of an event; opting out mid-event puts the appliances back now."""
         event = self.store.set_opt(event_id, opt)
-        self.source.send_opt(event)
+        self.source.send_opt(self.aggregator_event(event))
         now = dt_util.utcnow()
         decision = self.responder.opt(
             event,
@@ -465,7 +541,9 @@ class AggregatorHub:
 
     async def _report(self, values: dict[str, float], at: datetime, event: DrEvent | None) -> None:
         try:
-            await self.source.report(values, at, event)
+            await self.source.report(
+                values, at, None if event is None else self.aggregator_event(event)
+            )
         except OutboxError as err:
             LOGGER.error("A report could not be queued: %s", err)
         self._update()
@@ -473,7 +551,10 @@ class AggregatorHub:
     # --- storage and entities -------------------------------------------------------
 
     def _to_dict(self) -> dict[str, Any]:
-        return stored_dict(self.store, self.responder)
+        stored = stored_dict(self.store, self.responder)
+        if self._aliases:  # only while a re-posted event is known: the file is as it was
+            stored["aliases"] = dict(self._aliases)
+        return stored
 
     def _save(self) -> None:
         self._storage.async_delay_save(self._to_dict, SAVE_DELAY)
@@ -502,6 +583,11 @@ class AggregatorHub:
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 return float(value)
         return None
+
+
+def _same_event(known: DrEvent, new: DrEvent) -> bool:
+    """Whether `new` is `known` re-posted: the same program, intervals and values."""
+    return known.program_id == new.program_id and known.intervals == new.intervals
 
 
 def _plain(state: State | None) -> EntityState | None:

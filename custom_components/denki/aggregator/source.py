@@ -4,8 +4,8 @@
 `Hub` a source delivers events to.
 """
 
-from datetime import datetime
-from typing import Protocol
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from ..lib.dr import DrEvent, EventStore
 
@@ -47,6 +47,10 @@ class Source(Protocol):
     def connected(self) -> bool:
         """Whether the aggregator answered the last exchange."""
 
+    @property
+    def vanish_grace(self) -> timedelta:
+        """How long an event may be missing from a full list before it counts as cancelled."""
+
     async def async_start(self, hub: Hub) -> None:
         """Connect and deliver events to `hub`; raise ConfigEntryNotReady / AuthFailed."""
 
@@ -61,3 +65,6 @@ class Source(Protocol):
 
     def pending_reports(self) -> int:
         """Reports queued and not yet acknowledged."""
+
+    def diagnostics(self) -> dict[str, Any]:
+        """What the protocol knows that the diagnostics should show (no secrets)."""

@@ -147,7 +147,8 @@ class MqttLink:
                         self._on_auth_error()
                     raise MqttAuthError(str(err)) from err
                 if not self._outage_logged:
-                    _LOGGER.warning(
+                    # INFO, once each way (quality scale: log-when-unavailable).
+                    _LOGGER.info(
                         "Lost the aggregator's broker %s:%s (%s); retrying",
                         self._host,
                         self._port,

@@ -288,7 +288,9 @@ class NotificationListener:
                 self.connected.clear()
                 if not self._outage_logged:
                     self._outage_logged = True
-                    _LOGGER.warning(
+                    # Info, once each way: the link sensor shows it, and polling goes on
+                    # (Home Assistant's log-when-unavailable rule).
+                    _LOGGER.info(
                         "Lost the VTN's MQTT broker %s:%s (%s); polling until it is back",
                         self.binding.host,
                         self.binding.port,
@@ -316,7 +318,7 @@ class NotificationListener:
                 await mqtt.subscribe(topic, qos=1)
             if self._outage_logged:
                 self._outage_logged = False
-                _LOGGER.warning("The VTN's MQTT broker is back")
+                _LOGGER.info("The VTN's MQTT broker is back")
             self.connected.set()
             if self._on_connected is not None:
                 self._on_connected()  # catch up on what was missed: GET, per section 16.2
