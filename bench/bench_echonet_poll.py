@@ -15,6 +15,14 @@ Then CPU time per hour of polling at a 60 s interval: the mean cycle CPU
 times 60 cycles, plus the CPU the process spends between cycles (measured
 over 3 s with the client idle). The simulated nodes run in the same
 process, so both columns carry their small idle cost alike.
+
+Then requests per object, Denki alone, against the targets of issue 19:
+a refresh that reads all 60 properties of each of 10 devices that accept
+large Gets (target: at most 1.0; the former 32-property cap shown beside
+it), and of 10 that answer only 5 per Get (the learned figure, 60/5 = 12);
+the discovery of a 17-object node by its address (target: about 1 per
+object); and the probe command line's full read of that node (target: at
+most 2.5 per object), with the time each took.
 """
 
 import asyncio
@@ -30,9 +38,26 @@ from pychonet.lib.const import GET
 from pychonet.lib.udpserver import UDPServer
 
 from bench.result import Row, emit
-from custom_components.denki.lib.echonet import EOJ, EchonetClient, EchonetTransport
+from custom_components.denki.lib.echonet import EOJ, EchonetClient, EchonetTransport, RetryPolicy
+from custom_components.denki.lib.echonet.cli import _probe as cli_probe
+from custom_components.denki.lib.echonet.nodes import NodeDirectory
 from custom_components.denki.lib.echonet.poller import AdaptivePoller
-from simulators.echonet_devices import air_conditioner, home_node
+from simulators.echonet_devices import (
+    air_cleaner,
+    air_conditioner,
+    ceiling_fan,
+    device_object,
+    distribution_board,
+    electric_lock,
+    general_lighting,
+    home_node,
+    hybrid_water_heater,
+    instantaneous_water_heater,
+    shutter,
+    solar,
+    storage_battery,
+    water_heater,
+)
 from simulators.echonet_node import SimulatedNode
 from tests.net import free_port
 
@@ -196,6 +221,119 @@ def sys_write(text: str) -> None:
     sys.stdout.flush()
 
 
+BIG = {epc: bytes((epc,)) for epc in range(0xA0, 0xDC)}  # sixty properties besides the maps
+HOME = "127.0.12.200"
+HOME_OBJECTS = (
+    (0x013001, air_conditioner),
+    (0x013002, air_conditioner),
+    (0x026B01, water_heater),
+    (0x027901, solar),
+    (0x027D01, storage_battery),
+    (0x029001, general_lighting),
+    (0x029002, general_lighting),
+    (0x026301, shutter),
+    (0x026F01, electric_lock),
+    (0x013A01, ceiling_fan),
+    (0x013501, air_cleaner),
+    (0x027201, instantaneous_water_heater),
+    (0x02A601, hybrid_water_heater),
+    (0x028701, distribution_board),
+    (0x026201, shutter),  # another class with a shutter's properties
+    (0x027B01, solar),  # likewise: floor heater class, PV properties
+    (0x028801, distribution_board),  # smart meter class, board properties
+)
+
+
+async def _full_read(max_properties: int | None, max_batch: int | None) -> float:
+    """Requests per object of a refresh reading all 60 properties of 10 devices (after learning)."""
+    port = free_port()
+    nodes = []
+    for index in range(10):
+        values, settable = home_node(
+            f"BIG-{index:05d}".encode(), {AIRCON: device_object(BIG, serial=f"B{index}")}
+        )
+        node = SimulatedNode(_address(index), port, values, settable=settable)
+        node.max_properties = max_properties
+        await node.start()
+        nodes.append(node)
+    epcs = sorted(BIG)
+    try:
+        async with EchonetClient(EchonetTransport(OURS, port=port, multicast_group=None)) as client:
+            poller = (
+                AdaptivePoller(client)
+                if max_batch is None
+                else AdaptivePoller(client, max_batch=max_batch)
+            )
+            for _ in range(2):  # the first cycle learns
+                before = sum(len(node.requests) for node in nodes)
+                await asyncio.gather(
+                    *(poller.poll(f"b{i}", _address(i), AIRCON, epcs) for i in range(10))
+                )
+            return (sum(len(node.requests) for node in nodes) - before) / 10
+    finally:
+        for node in nodes:
+            node.close()
+
+
+async def _seventeen() -> tuple[SimulatedNode, int]:
+    port = free_port()
+    objects = {EOJ.from_int(code): factory(f"H{code:06X}") for code, factory in HOME_OBJECTS}
+    values, settable = home_node(b"HOME-17-OBJS", objects)
+    node = SimulatedNode(HOME, port, values, settable=settable)
+    await node.start()
+    return node, port
+
+
+async def _discovery() -> tuple[float, float]:
+    """Requests per object and seconds to discover and probe the 17-object node by unicast."""
+    node, port = await _seventeen()
+    try:
+        async with EchonetClient(EchonetTransport(OURS, port=port, multicast_group=None)) as client:
+            directory = NodeDirectory(client, manual_hosts=(HOME,))
+            started = time.perf_counter()
+            [found] = await directory.discover(window=1.0)
+            took = time.perf_counter() - started
+            directory.close()
+        assert len(found.objects) == len(HOME_OBJECTS)
+        return len(node.requests) / len(HOME_OBJECTS), took
+    finally:
+        node.close()
+
+
+async def _cli_probe() -> tuple[float, float]:
+    """Requests per object and seconds of the probe command's full read of the 17-object node."""
+    node, port = await _seventeen()
+    try:
+        result = await cli_probe(OURS, port, HOME, RetryPolicy(timeout=1.0, attempts=2))
+        return result["requests"] / len(HOME_OBJECTS), float(result["seconds"])
+    finally:
+        node.close()
+
+
+async def _requests_per_object() -> list[Row]:
+    large = await _full_read(None, None)
+    capped = await _full_read(None, 32)
+    small = await _full_read(5, None)
+    discovery, discovery_s = await _discovery()
+    probe, probe_s = await _cli_probe()
+    sys_write(
+        "\nRequests per object, Denki (targets of issue 19):\n\n"
+        "| what | requests/object | target | time |\n| --- | --- | --- | --- |\n"
+        f"| refresh of 60 properties, devices that accept large Gets | {large:.2f} | <= 1.0 | |\n"
+        f"| the same with the former 32-property cap | {capped:.2f} | | |\n"
+        f"| refresh of 60 properties, devices that answer 5 per Get | {small:.2f} "
+        "| learned: 12 | |\n"
+        f"| discovery of a 17-object node | {discovery:.2f} | about 1 | {discovery_s:.2f} s |\n"
+        f"| probe CLI, full read of that node | {probe:.2f} | <= 2.5 | {probe_s:.2f} s |\n"
+    )
+    return [
+        Row("requests/object/refresh, 60 properties", "32-property cap", large, capped, ""),
+        Row("requests/object/refresh, 60 properties, 5 per Get", "learned target", small, 12, ""),
+        Row("requests/object, discovery of 17 objects", "target", discovery, 1.0, ""),
+        Row("requests/object, probe CLI full read", "target", probe, 2.5, ""),
+    ]
+
+
 async def main() -> None:
     sys_write(
         "| home | datagrams/device, Denki | pychonet | cycle, Denki | pychonet | ratio "
@@ -227,6 +365,7 @@ async def main() -> None:
                     "",
                 )
             )
+    rows += await _requests_per_object()
     emit("bench_echonet_poll", rows)
 
 

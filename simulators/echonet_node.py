@@ -11,6 +11,9 @@ releases them (`hold`), and send notifications of its own (`send`). It
 records every frame it receives, with the raw bytes, for the test to check.
 An `on_request` hook sees each request just before the node answers it
 (before a Set takes effect), so a simulation can bring live values up to date.
+`move` gives a node another address, as DHCP would after a reconnect, and
+`swap_addresses` exchanges two nodes' addresses (each keeps its objects and
+identity), announcing their instance lists from the new addresses if asked.
 """
 
 import asyncio
@@ -91,6 +94,7 @@ class SimulatedNode:
     max_in_flight: int = 0
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
     _endpoints: list[asyncio.DatagramTransport] = field(default_factory=list)
+    _sockets: list[socket.socket] = field(default_factory=list)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
@@ -119,6 +123,7 @@ class SimulatedNode:
                 socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(self.address)
             )
             socks.append(member)
+        self._sockets.extend(socks)
         for sock in socks:
             endpoint, _ = await loop.create_datagram_endpoint(lambda: _Socket(self), sock=sock)
             self._endpoints.append(endpoint)
@@ -130,6 +135,23 @@ class SimulatedNode:
         for endpoint in self._endpoints:
             endpoint.close()
         self._endpoints.clear()
+        # asyncio closes a socket on a later turn of the loop; closing it now frees
+        # the address for a node that moves there at once.
+        for sock in self._sockets:
+            sock.close()
+        self._sockets.clear()
+
+    async def move(self, address: str) -> None:
+        """Leave this address and answer at `address` (a new DHCP lease); objects stay."""
+        self.close()
+        self.address = address
+        await self.start()
+
+    def announce(self, to: Address) -> None:
+        """Announce our instance list (INF of 0xD5 from the node profile), as a node joining does."""
+        profile = self.objects[NODE_PROFILE]
+        frame = Frame(0, NODE_PROFILE, NODE_PROFILE, ESV.INF, (Property(0xD5, profile[0xD6]),))
+        self.send(frame, to)
 
     def send(self, frame: Frame, to: Address) -> None:
         """Send a frame of our own (a notification, say) from our address."""
@@ -225,3 +247,21 @@ class SimulatedNode:
         else:
             return None
         return Frame(request.tid, eoj, request.seoj, esv, properties)
+
+
+async def swap_addresses(
+    first: SimulatedNode, second: SimulatedNode, *, announce_to: Address | None = None
+) -> None:
+    """Exchange two nodes' addresses, as DHCP may when both reconnect; each keeps its identity.
+
+    With `announce_to`, each then announces its instance list there from its new address.
+    """
+    one, other = first.address, second.address
+    first.close()
+    second.close()
+    first.address, second.address = other, one
+    await first.start()
+    await second.start()
+    if announce_to is not None:
+        first.announce(announce_to)
+        second.announce(announce_to)

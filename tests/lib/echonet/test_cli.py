@@ -184,9 +184,24 @@ async def test_probe_reads_every_property_of_an_air_conditioner(
     assert unknown["properties"]["0x80"]["value"] == "false"
 
     gets = [frame for frame in node.requests if frame.esv is ESV.GET]
-    assert max(len(frame.properties) for frame in gets) <= 8
-    # The batch holding the refused property was answered Get_SNA: it was asked alone.
-    assert any(frame.deoj == AIRCON and frame.properties == (Property(REFUSED),) for frame in gets)
+    # The poller asked everything at once, split what the node dropped, and says what it cost.
+    assert result["requests"] == len({frame.tid for frame in gets})
+    assert result["datagrams_sent"] == len(gets)
+    assert 0 < result["seconds"] < 60
+    assert max(len(frame.properties) for frame in gets) > 8
+
+
+async def test_probe_of_a_willing_node_takes_about_two_requests_per_object(
+    port: int, nodes: NodeFactory
+) -> None:
+    node = await nodes(NODE, {AIRCON: _aircon(), METER: _aircon()})
+    code, out, err = await _run("probe", NODE, *_net(port), "--timeout", "1")
+    assert code == 0, err
+    result = json.loads(out)
+    # The node profile, then each object's maps and then every other property.
+    assert result["requests"] == 1 + 2 * 2
+    assert result["datagrams_sent"] == len(node.requests) == 5
+    assert len(result["instances"][1]["properties"]) == len(_aircon()) + 1
 
 
 async def test_probe_of_a_silent_host_fails_in_one_line(port: int) -> None:

@@ -18,7 +18,7 @@ from custom_components.denki.lib.echonet import (
     encode_instance_list,
 )
 
-from .conftest import AIRCON, CLIENT, METER, NodeFactory, eventually
+from .conftest import AIRCON, CLIENT, METER, NodeFactory, client_transport, eventually
 
 PEER = "127.0.10.8"
 NODE_PROFILE_EPCS = (0x80, 0x82, 0x83, 0x8A, 0x9D, 0x9E, 0x9F, 0xD3, 0xD4, 0xD6, 0xD7)
@@ -135,3 +135,41 @@ async def test_our_node_answers_a_peer(
     assert answers[1].properties == (Property(0x80, b"\x30"), Property(0xE0))
     assert answers[2].seoj == CONTROLLER
     await eventually(lambda: client.counters.ignored == 1)
+
+
+async def test_our_node_announces_its_instance_list_at_start_and_on_request(
+    port: int, group: str, nodes: NodeFactory
+) -> None:
+    peer = await nodes(PEER, {AIRCON: {}}, group=group)
+    async with EchonetClient(client_transport(port, group=group)) as client:
+        [(announcement, source)] = await peer.wait_frames(1)
+        assert source == (CLIENT, port)
+        assert (announcement.seoj, announcement.deoj, announcement.esv) == (
+            NODE_PROFILE,
+            NODE_PROFILE,
+            ESV.INF,
+        )
+        [prop] = announcement.properties
+        assert prop.epc == 0xD5
+        assert decode_instance_list(prop.edt) == (CONTROLLER,)
+        # Again on a network change: another TID, the same list.
+        assert client.announce()
+        frames = await peer.wait_frames(2)
+        assert frames[1][0].properties == announcement.properties
+        assert frames[1][0].tid != announcement.tid
+
+
+async def test_without_a_group_nothing_is_announced(client: EchonetClient) -> None:
+    assert not client.announce()
+    assert client.counters.sent == 0
+
+
+def test_the_announcement_frame() -> None:
+    frame = IDENTITY.announcement(7)
+    assert frame == Frame(
+        7,
+        NODE_PROFILE,
+        NODE_PROFILE,
+        ESV.INF,
+        (Property(0xD5, encode_instance_list([CONTROLLER])),),
+    )

@@ -281,8 +281,9 @@ async def test_probe_node_refuses_uechos_bitmap_property_maps(
     Its first byte is always 16, whatever the number of EPCs, and the bits of
     EPCs 0xC0 to 0xFF are masked away (`(1 << bit) & 0x0F`). Our decoder is
     strict by design (a wrong map means wrong polling), so the Get and Set
-    maps of uecho's full air conditioner come out empty, and the probe reads
-    no details it would have found through them; the node is still added.
+    maps of uecho's full air conditioner come out empty; the details asked in
+    the same Get as the maps (the manufacturer code) still arrive, and the
+    node is added.
     If Denki ever chooses to read such maps leniently, this test shows where.
     """
     uecho_node(air_conditioner())
@@ -297,7 +298,7 @@ async def test_probe_node_refuses_uechos_bitmap_property_maps(
     assert aircon.get_map == frozenset()
     assert aircon.set_map == frozenset()
     assert aircon.announce_map == {0x80, 0x81, 0x88, 0x8F, 0xA0, 0xB0}  # format 1: right
-    assert aircon.manufacturer is None  # not asked: 0x8A is not in a map we accept
+    assert aircon.manufacturer == 0xFFFFF0  # asked with the maps, answered all the same
     assert info.manufacturer == 0xFFFFF0
 
 

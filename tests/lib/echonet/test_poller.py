@@ -2,10 +2,19 @@
 
 import json
 
-from custom_components.denki.lib.echonet import ESV, EchonetClient
+import pytest
+
+from custom_components.denki.lib.echonet import (
+    CONTROLLER,
+    ESV,
+    EchonetClient,
+    Frame,
+    Property,
+    poller as poller_module,
+)
 from custom_components.denki.lib.echonet.poller import AdaptivePoller, PairPolicy
 
-from .conftest import AIRCON, NodeFactory
+from .conftest import AIRCON, CLIENT, NodeFactory, eventually
 
 VALUES = {epc: bytes((epc,)) for epc in range(0xB0, 0xBC)}  # twelve properties
 KEY = "fe000016-013001"
@@ -112,3 +121,92 @@ async def test_a_silent_device_costs_two_requests_and_teaches_no_capacity(
     back = await poller.poll(KEY, "127.0.10.66", AIRCON, VALUES)
     assert back.values == VALUES
     assert back.datagrams == 1
+
+
+SIXTY = {epc: bytes((epc,)) for epc in range(0xA0, 0xDC)}  # sixty properties
+
+
+async def test_a_large_read_takes_one_get_as_the_property_map_allows(
+    client: EchonetClient, nodes: NodeFactory
+) -> None:
+    node = await nodes("127.0.10.67", {AIRCON: dict(SIXTY)})
+    poller = AdaptivePoller(client)
+    result = await poller.poll(KEY, "127.0.10.67", AIRCON, SIXTY)
+    assert result.values == SIXTY
+    assert result.datagrams == 1
+    assert [len(g) for g in _gets(node.requests)] == [60]
+
+
+async def test_capacity_is_learned_back_upward(
+    client: EchonetClient, nodes: NodeFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(poller_module, "PROBE_AFTER", 2)
+    node = await nodes("127.0.10.68", {AIRCON: dict(VALUES)})
+    node.max_properties = 3  # busy: it answers only three for a while
+    poller = AdaptivePoller(client)
+    await poller.poll(KEY, "127.0.10.68", AIRCON, VALUES)
+    assert poller.capacity(KEY) == 3
+    node.max_properties = None  # no longer busy
+    sizes = []
+    for _ in range(8):
+        before = len(node.requests)
+        result = await poller.poll(KEY, "127.0.10.68", AIRCON, VALUES)
+        assert result.values == VALUES
+        sizes.append(max(len(g) for g in _gets(node.requests[before:])))
+    # Every two good cycles a larger Get, halfway to the twelve that were cut short.
+    assert sizes == [3, 3, 7, 7, 7, 9, 9, 9]
+    assert poller.capacity(KEY) == 9
+
+
+async def test_a_lost_datagram_does_not_lower_a_proven_capacity(
+    client: EchonetClient, nodes: NodeFactory
+) -> None:
+    node = await nodes("127.0.10.69", {AIRCON: dict(VALUES)})
+    poller = AdaptivePoller(client)
+    await poller.poll(KEY, "127.0.10.69", AIRCON, VALUES)  # twelve in one Get: proven
+    node.drop = 3  # one whole request lost (all three attempts of the FAST policy)
+    result = await poller.poll(KEY, "127.0.10.69", AIRCON, VALUES)
+    assert result.values == VALUES
+    assert poller.capacity(KEY) is None
+
+
+def test_learned_capacities_are_restored(client: EchonetClient) -> None:
+    poller = AdaptivePoller(client)
+    assert poller.restore({KEY: 7, "bad": "x", "zero": 0, "flag": True}) == 1
+    assert poller.learned() == {KEY: 7}
+
+
+async def test_a_silent_node_backs_off_and_comes_back_on_any_datagram(
+    client: EchonetClient, nodes: NodeFactory, port: int
+) -> None:
+    node = await nodes("127.0.10.70", {AIRCON: dict(VALUES)})
+    node.drop = 1000
+    poller = AdaptivePoller(client, backoff=True)
+    first = await poller.poll(KEY, "127.0.10.70", AIRCON, VALUES)
+    assert first.timed_out
+    assert not first.skipped
+    sent = len(node.requests)
+    skipped = await poller.poll(KEY, "127.0.10.70", AIRCON, VALUES)
+    assert (skipped.timed_out, skipped.skipped, skipped.datagrams) == (True, True, 0)
+    assert len(node.requests) == sent
+    # The wait doubles with each silent poll, up to minutes.
+    clock = [0.0]
+    poller = AdaptivePoller(client, backoff=True, clock=lambda: clock[0])
+    waits = []
+    for _ in range(8):
+        await poller.poll(KEY, "127.0.10.70", AIRCON, [0x80])
+        until = poller.silent_until("127.0.10.70")
+        assert until is not None
+        waits.append(until - clock[0])
+        clock[0] = until
+    assert waits == [10, 20, 40, 80, 160, 320, 320, 320]
+    # Any frame from it (an announcement, say) ends the wait at once.
+    poller = AdaptivePoller(client, backoff=True)
+    await poller.poll(KEY, "127.0.10.70", AIRCON, [0x80])
+    assert poller.silent_until("127.0.10.70") is not None
+    node.drop = 0
+    node.send(Frame(1, AIRCON, CONTROLLER, ESV.INF, (Property(0x80, b"\x30"),)), (CLIENT, port))
+    await eventually(lambda: client.last_heard("127.0.10.70") is not None)
+    back = await poller.poll(KEY, "127.0.10.70", AIRCON, VALUES)
+    assert back.values == VALUES
+    assert poller.silent_until("127.0.10.70") is None

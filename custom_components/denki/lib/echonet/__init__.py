@@ -1,6 +1,6 @@
 """ECHONET Lite: frames, services and property maps. Nothing here imports Home Assistant."""
 
-from .client import EchonetClient, Listener
+from .client import EchonetClient, Listener, UnconfirmedError
 from .controller_node import ControllerNode
 from .errors import EchonetError, FrameError
 from .esv import ESV, RESPONSES
@@ -39,6 +39,7 @@ __all__ = [
     "Reply",
     "RetryPolicy",
     "TransportError",
+    "UnconfirmedError",
     "decode_frame",
     "decode_instance_list",
     "decode_property_map",

@@ -10,8 +10,11 @@
 on other VLANs) for the node profile's instance list (0xD6) and prints the
 nodes that answered. `probe` reads a node's profile (identification,
 manufacturer, version, instances), then each instance's property maps and
-every property its Get map lists, at most `BATCH` per Get; a property refused
-or left out of a batch is asked again on its own. `decode` decodes one frame,
+every property its Get map lists, through the library's adaptive poller:
+everything in one Get, split only as far as the node needs (a short answer,
+a dropped frame), learned once for the whole node. Its JSON says how many
+requests it sent (`requests`, retransmissions aside; `datagrams_sent`, with
+them) and how long it took (`seconds`). `decode` decodes one frame,
 its property values by the class of the object that sent them (the SEOJ of an
 answer or notification, the DEOJ of a request).
 
@@ -41,6 +44,7 @@ import json
 import math
 import socket
 import sys
+import time
 from typing import Any
 
 from .classes import (
@@ -54,7 +58,7 @@ from .classes import (
 from .client import DISCOVERY_WINDOW, EchonetClient
 from .errors import EchonetError, FrameError
 from .esv import ESV
-from .exchange import DiscoveredNode, EchonetTimeoutError, Reply
+from .exchange import DiscoveredNode, EchonetTimeoutError
 from .frame import EOJ, NODE_PROFILE, Property, decode_frame
 from .manufacturers import manufacturer_name
 from .node_profile import (
@@ -67,12 +71,10 @@ from .node_profile import (
     EPC_VERSION,
     decode_instance_list,
 )
+from .poller import AdaptivePoller
 from .property_map import decode_property_map
 from .retry import RetryPolicy
 from .transport import ECHONET_PORT, MULTICAST_GROUP, EchonetTransport, TransportError
-
-BATCH = 8
-"""At most this many properties in one Get: some devices refuse or drop longer ones."""
 
 PROBE_TIMEOUT = 2.0
 """Seconds the first attempt of each probe request waits; a second waits twice as long."""
@@ -358,56 +360,43 @@ async def _discover(interface: str, port: int, window: float, hosts: Sequence[st
 
 @dataclass
 class _Reader:
-    """Gets of one node's properties, in batches the node accepts."""
+    """Gets of one node's properties through the adaptive poller, in Gets the node accepts."""
 
     client: EchonetClient
     host: str
+    retry: RetryPolicy
+    poller: AdaptivePoller
     answered: bool = False
     """Whether the node has answered anything yet: until it has, silence is fatal."""
+    requests: int = 0
+    """Gets sent (retransmissions aside)."""
 
     async def read(self, eoj: EOJ, epcs: Iterable[int]) -> dict[int, bytes | str]:
-        """EDT by EPC, or a str saying why there is none; each batch at most BATCH EPCs.
+        """EDT by EPC, or a str saying why there is none.
 
         Raises:
             EchonetTimeoutError: The node never answered anything.
         """
         wanted = tuple(dict.fromkeys(epcs))
-        got: dict[int, bytes | str] = {}
-        for start in range(0, len(wanted), BATCH):
-            batch = wanted[start : start + BATCH]
-            if len(batch) == 1:
-                got[batch[0]] = await self._one(eoj, batch[0])
-                continue
-            try:
-                reply = await self._get(eoj, batch)
-            except EchonetTimeoutError:
-                again = batch  # some devices drop a Get of several properties
-            else:
-                values = reply.values
-                got |= {epc: values[epc] for epc in batch if epc in values}
-                again = tuple(epc for epc in batch if epc not in values)
-            for epc in again:
-                got[epc] = await self._one(eoj, epc)
-        return got
-
-    async def _one(self, eoj: EOJ, epc: int) -> bytes | str:
-        try:
-            reply = await self._get(eoj, (epc,))
-        except EchonetTimeoutError as err:
+        if not wanted:
+            return {}
+        # One capacity for the whole node: what one object teaches serves the next.
+        result = await self.poller.poll(self.host, self.host, eoj, wanted)
+        self.requests += result.datagrams
+        if result.timed_out:
             if not self.answered:
-                raise
-            return f"no answer to a Get of it alone: {err}"
-        value = reply.values.get(epc)
-        if value is not None:
-            return value
-        if not reply.ok:
-            return f"refused: the node answered {ESV_NAMES[reply.frame.esv]}"
-        return "the node answered without data"
-
-    async def _get(self, eoj: EOJ, epcs: tuple[int, ...]) -> Reply:
-        reply = await self.client.get(self.host, eoj, epcs)
+                raise EchonetTimeoutError(self.host, eoj, ESV.GET, self.retry.timeouts())
+            return dict.fromkeys(wanted, f"no answer: {self.host} did not answer a Get of {eoj}")
         self.answered = True
-        return reply
+        got: dict[int, bytes | str] = {}
+        for epc in wanted:
+            value = result.values.get(epc)
+            got[epc] = (
+                value
+                if value is not None
+                else "refused: the node answered Get_SNA, or left it out of every answer"
+            )
+        return got
 
 
 def _node_profile(values: Mapping[int, bytes | str]) -> tuple[dict[str, Any], tuple[EOJ, ...]]:
@@ -481,17 +470,22 @@ async def _probe_object(reader: _Reader, eoj: EOJ) -> dict[str, Any]:
 
 async def _probe(interface: str, port: int, host: str, retry: RetryPolicy) -> Any:
     transport = EchonetTransport(interface, port=port, multicast_group=None)
+    started = time.perf_counter()
     async with EchonetClient(transport, retry=retry) as client:
-        reader = _Reader(client, host)
+        reader = _Reader(client, host, retry, AdaptivePoller(client))
         try:
             profile, objects = _node_profile(await reader.read(NODE_PROFILE, _PROFILE_EPCS))
         except EchonetTimeoutError as err:
             raise EchonetError(f"no ECHONET Lite node answered at {host}: {err}") from None
         instances = [await _probe_object(reader, eoj) for eoj in objects]
+        sent = client.counters.sent
     return {
         "address": host,
         "interface": interface,
         "port": port,
+        "requests": reader.requests,
+        "datagrams_sent": sent,
+        "seconds": round(time.perf_counter() - started, 3),
         "node_profile": profile,
         "instances": instances,
     }

@@ -11,8 +11,18 @@ devices handle only one; a request is sent again, with the same TID, as
 the `RetryPolicy` says.
 
 It also plays our own node: it answers Get for the node profile and the
-controller (`ControllerNode`), acknowledges INFC with INFC_Res, and hands
-every INF and INFC to the listeners registered with `add_listener`.
+controller (`ControllerNode`), acknowledges INFC with INFC_Res, hands
+every INF and INFC to the listeners registered with `add_listener`, and
+announces its instance list (INF of 0xD5 to the group) when it starts and
+whenever `announce` is called (specification part II, 4.3.1: a node
+notifies its instance list at start-up).
+
+It remembers when each host was last heard from (`last_heard`), tells the
+datagram listeners of every frame received, and the silence listeners of
+every request a host left wholly unanswered. A `set_guard` can forbid Sets
+to addresses the caller does not trust (a node directory whose identity at
+that address is not confirmed): the Set then fails with `UnconfirmedError`
+and nothing is sent.
 """
 
 import asyncio
@@ -24,11 +34,12 @@ from enum import Enum, auto
 import ipaddress
 import logging
 import secrets
+import time
 from types import TracebackType
 from typing import Self
 
 from .controller_node import ControllerNode
-from .errors import FrameError
+from .errors import EchonetError, FrameError
 from .esv import ESV, RESPONSES
 from .exchange import DiscoveredNode, EchonetTimeoutError, Reply
 from .frame import CONTROLLER, EOJ, NODE_PROFILE, Frame, Property
@@ -40,6 +51,22 @@ _LOGGER = logging.getLogger(__name__)
 
 type Listener = Callable[[str, Frame], None]
 """Called with the sender's IPv4 address and the frame of each INF and INFC."""
+
+type HostListener = Callable[[str], None]
+"""Called with a host's IPv4 address (a datagram from it, or its silence)."""
+
+type SetGuard = Callable[[str], bool]
+"""Whether a Set may be sent to this IPv4 address."""
+
+
+class UnconfirmedError(EchonetError):
+    """A Set was refused before sending: the node at the address is not confirmed."""
+
+    def __init__(self, address: str) -> None:
+        """Say which address was not trusted."""
+        super().__init__(f"the identity of the node at {address} is not confirmed: no Set sent")
+        self.address = address
+
 
 DISCOVERY_WINDOW = 3.0
 
@@ -113,6 +140,11 @@ class EchonetClient:
         self._silent: set[str] = set()
         self._listeners: list[Listener] = []
         self._request_listeners: list[Listener] = []
+        self._datagram_listeners: list[HostListener] = []
+        self._silence_listeners: list[HostListener] = []
+        self._heard: dict[str, float] = {}
+        self.set_guard: SetGuard | None = None
+        """If set, Sets go only to addresses it accepts (`UnconfirmedError` otherwise)."""
 
     @property
     def has_multicast(self) -> bool:
@@ -125,12 +157,32 @@ class EchonetClient:
         return self._transport.counters
 
     async def start(self) -> None:
-        """Open the transport.
+        """Open the transport and announce our node's instance list to the group.
 
         Raises:
             TransportError: The port is unavailable on the interface.
         """
         await self._transport.open(self._on_frame)
+        self.announce()
+
+    def announce(self) -> bool:
+        """Announce our instance list (INF of 0xD5 to the group); again on a network change.
+
+        Returns:
+            Whether it was sent (False without a group, or when the transport is closed).
+        """
+        if self._transport.multicast_group is None:
+            return False
+        try:
+            self._transport.send_multicast(self.node.announcement(self._next_tid()))
+        except TransportError as err:
+            _LOGGER.debug("Could not announce our instance list: %s", err)
+            return False
+        return True
+
+    def last_heard(self, host: str) -> float | None:
+        """The `time.monotonic()` of the last frame received from `host`, if any."""
+        return self._heard.get(host)
 
     def close(self) -> None:
         """Close the transport; requests still waiting fail with TransportError."""
@@ -170,6 +222,23 @@ class EchonetClient:
         self._request_listeners.append(listener)
         return lambda: self._request_listeners.remove(listener)
 
+    def add_datagram_listener(self, listener: HostListener) -> Callable[[], None]:
+        """Call `listener` with the sender of every well-formed frame; returns its remover.
+
+        Listeners run in the receiving callback: they must not block or raise.
+        """
+        self._datagram_listeners.append(listener)
+        return lambda: self._datagram_listeners.remove(listener)
+
+    def add_silence_listener(self, listener: HostListener) -> Callable[[], None]:
+        """Call `listener` with each host that left a request wholly unanswered."""
+        self._silence_listeners.append(listener)
+        return lambda: self._silence_listeners.remove(listener)
+
+    def _check_set(self, address: str) -> None:
+        if self.set_guard is not None and not self.set_guard(address):
+            raise UnconfirmedError(address)
+
     async def get(self, address: str, eoj: EOJ, epcs: Iterable[int]) -> Reply:
         """Get properties of an object (Get; Get_Res, or Get_SNA naming what it lacks).
 
@@ -183,7 +252,9 @@ class EchonetClient:
 
         Raises:
             EchonetTimeoutError: The node did not answer.
+            UnconfirmedError: The `set_guard` does not trust the address; nothing was sent.
         """
+        self._check_set(_ipv4(address))
         properties = tuple(Property(epc, edt) for epc, edt in values.items())
         return await self._request(address, eoj, ESV.SETC, properties)
 
@@ -191,7 +262,11 @@ class EchonetClient:
         """Set properties without waiting (SetI): a node answers only if it refuses.
 
         Its SetI_SNA, which nothing waits for, is counted as unmatched.
+
+        Raises:
+            UnconfirmedError: The `set_guard` does not trust the address; nothing was sent.
         """
+        self._check_set(_ipv4(address))
         properties = tuple(Property(epc, edt) for epc, edt in values.items())
         if not properties:
             raise ValueError("a request names at least one property")
@@ -299,12 +374,17 @@ class EchonetClient:
                 del self._pending[request.tid]
                 answer.cancel()
             self._silent.add(host)
+        for listener in tuple(self._silence_listeners):
+            listener(host)
         raise EchonetTimeoutError(host, eoj, esv, tuple(waited))
 
     def _on_frame(self, frame: Frame, source: Address) -> None:
         """Route one received frame: our node's requests, notifications, answers."""
         host = source[0]
         self._silent.discard(host)
+        self._heard[host] = time.monotonic()
+        for heard in tuple(self._datagram_listeners):
+            heard(host)
         esv = frame.esv
         if esv.is_request:
             for listener in tuple(self._request_listeners):

@@ -6,6 +6,8 @@ turns a request addressed to one of our two objects into its answer: Get
 into Get_Res, or Get_SNA naming (with an empty EDT) the properties we lack;
 INF_REQ likewise into INF or INF_SNA. We have nothing a peer may set, so
 SetC, SetI and SetGet are refused with their "not possible" answers.
+`ControllerNode.announcement` is the instance-list notification (INF of
+0xD5 from the node profile to every node profile) a node sends at start.
 """
 
 from dataclasses import dataclass, field
@@ -104,6 +106,17 @@ class ControllerNode:
                 values, {EPC_OPERATING_STATUS, EPC_INSTALLATION_LOCATION, EPC_FAULT_STATUS}
             )
         return None
+
+    def announcement(self, tid: int) -> Frame:
+        """Our instance-list notification: INF of 0xD5 from our node profile to the group's."""
+        instances = encode_instance_list(_OBJECTS)
+        return Frame(
+            tid,
+            NODE_PROFILE,
+            NODE_PROFILE,
+            ESV.INF,
+            (Property(EPC_INSTANCE_LIST_NOTIFICATION, instances),),
+        )
 
     def owns(self, eoj: EOJ) -> EOJ | None:
         """Which of our objects a destination names (instance 0: every instance), if any."""
