@@ -19,6 +19,7 @@ async def async_appliances_diagnostics(
         "counters": asdict(hub.client.counters)
         | {"unexpected_changes": hub.unexpected, "unknown_set_requests": hub.intrusions},
         "directory": asdict(hub.directory.counters),
+        "strangers": hub.directory.strangers(),
         "learned_capacity": hub.poller.learned(),
         "nodes": [node.as_dict() for node in hub.directory.nodes.values()],
         "objects": {

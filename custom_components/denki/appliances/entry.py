@@ -100,6 +100,9 @@ async def async_setup_appliances(hass: HomeAssistant, entry: AppliancesConfigEnt
     learned = stored.get("learned")
     poller = AdaptivePoller(client, learned_capacity=learned if isinstance(learned, dict) else None)
     directory = NodeDirectory(client, manual_hosts=tuple(entry.data.get(CONF_HOSTS, ())))
+    # A Set goes only to an address whose node gave its identity (0x83) since the address
+    # last changed hands: after a DHCP swap, a room's entities never drive another room's unit.
+    directory.guard_sets()
     hub = AppliancesHub(client, directory, poller)
     entry.runtime_data = hub
 

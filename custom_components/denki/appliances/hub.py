@@ -389,8 +389,8 @@ def on_frame_router(hub: AppliancesHub) -> Callable[[str, Frame], None]:
         if frame.esv not in (ESV.INF, ESV.INFC):
             return
         node = hub.directory.by_address(host)
-        if node is None:
-            return
+        if node is None or not hub.directory.confirmed(host, node.identity):
+            return  # not known, or not confirmed since the address changed: its identity is asked
         coordinator = hub.coordinators.get(object_key(node.identity, frame.seoj))
         if coordinator is not None:
             coordinator.notified(frame)
