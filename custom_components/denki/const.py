@@ -124,6 +124,12 @@ DEFAULT_MQTT_PORT: Final = 8883
 DEFAULT_PREFIX: Final = "denki/dr"
 OPENADR3_POLL_SECONDS: Final = 60
 """How often an OpenADR 3 VTN is asked for its events."""
+CONF_TOKEN_URL: Final = "token_url"  # noqa: S105 - a field name, not a secret
+"""OpenADR 3: the OAuth 2 token endpoint, when the VTN has no GET /auth/server."""
+CONF_SCOPE: Final = "scope"
+"""OpenADR 3: the scope asked for with the token, when the VTN wants one."""
+CONF_CLIENT_AUTH: Final = "client_auth"
+"""OpenADR 3: how the token endpoint took the credentials last time ("form" or "basic")."""
 
 # Aggregator options: the automatic response and the reports.
 CONF_AUTO_RESPONSE: Final = "auto_response"

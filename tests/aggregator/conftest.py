@@ -18,7 +18,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.denki.aggregator import sources as aggregator_sources
+from custom_components.denki.aggregator.sources import openadr3 as openadr3_source
 from custom_components.denki.const import (
     CONF_CLIENT_ID,
     CONF_CLIENT_SECRET,
@@ -117,7 +117,7 @@ async def vtn(socket_enabled: None) -> AsyncIterator[tuple[VtnState, str]]:
 @pytest.fixture
 def fast_poll(monkeypatch: pytest.MonkeyPatch) -> None:
     """Ask the VTN every 0.2 s instead of every minute."""
-    monkeypatch.setattr(aggregator_sources, "OPENADR3_POLL_SECONDS", 0.2)
+    monkeypatch.setattr(openadr3_source, "OPENADR3_POLL_SECONDS", 0.2)
 
 
 def oa3_entry(base: str, secret: str = "ven-secret", **options: Any) -> MockConfigEntry:

@@ -27,14 +27,15 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.denki.aggregator.entry import async_aggregator_diagnostics
-from custom_components.denki.aggregator.sources import (
+from custom_components.denki.aggregator.sources import Openadr3Source
+from custom_components.denki.aggregator.sources.openadr3 import REFUSED_ROUNDS_FOR_ISSUE
+from custom_components.denki.const import (
     CONF_CLIENT_AUTH,
+    CONF_PROGRAM,
     CONF_SCOPE,
     CONF_TOKEN_URL,
-    REFUSED_ROUNDS_FOR_ISSUE,
-    Openadr3Source,
+    DOMAIN,
 )
-from custom_components.denki.const import CONF_PROGRAM, DOMAIN
 from custom_components.denki.lib.dr import DrEvent
 from simulators.openadr3_notifier import VtnPublisher, add_notifier_routes
 from simulators.openadr3_vtn import VtnState, make_app

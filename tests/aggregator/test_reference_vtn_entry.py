@@ -15,18 +15,16 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.denki.aggregator.entry import async_aggregator_diagnostics
-from custom_components.denki.aggregator.sources import (
-    CONF_CLIENT_AUTH,
-    CONF_SCOPE,
-    CONF_TOKEN_URL,
-    Openadr3Source,
-)
+from custom_components.denki.aggregator.sources import Openadr3Source
 from custom_components.denki.const import (
+    CONF_CLIENT_AUTH,
     CONF_CLIENT_ID,
     CONF_CLIENT_SECRET,
     CONF_KIND,
     CONF_PROGRAM,
     CONF_PROTOCOL,
+    CONF_SCOPE,
+    CONF_TOKEN_URL,
     CONF_URL,
     CONF_VERIFY_SSL,
     DOMAIN,

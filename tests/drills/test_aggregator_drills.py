@@ -23,7 +23,7 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.denki.aggregator import sources as aggregator_sources
+from custom_components.denki.aggregator.sources import mqtt as mqtt_source
 from custom_components.denki.const import CONF_POWER_ENTITY
 from custom_components.denki.lib.dr.mqtt_link import MqttLink
 from custom_components.denki.lib.dr.mqtt_profile import SCHEMA, decode_report
@@ -110,7 +110,7 @@ async def broker(socket_enabled: None) -> AsyncIterator[Broker_]:
 def quick_reconnect(monkeypatch: pytest.MonkeyPatch) -> None:
     """The link's back-off from 1 s up to 5 min, shortened to 0.05 s up to 0.2 s."""
     quick = functools.partial(MqttLink, backoff_start=0.05, backoff_max=0.2)
-    monkeypatch.setattr(aggregator_sources, "MqttLink", quick)
+    monkeypatch.setattr(mqtt_source, "MqttLink", quick)
 
 
 async def test_the_aggregators_broker_down_for_an_hour(  # noqa: PLR0917 - fixtures

@@ -35,6 +35,7 @@ from ..const import (
     CONF_BATTERY_OPTION,
     CONF_CA_FILE,
     CONF_CERT_FILE,
+    CONF_CLIENT_AUTH,
     CONF_CLIENT_ID,
     CONF_CLIENT_SECRET,
     CONF_CLIMATE_OFFSET,
@@ -56,7 +57,9 @@ from ..const import (
     CONF_PROGRAM,
     CONF_PROTOCOL,
     CONF_REPORT_MINUTES,
+    CONF_SCOPE,
     CONF_TLS,
+    CONF_TOKEN_URL,
     CONF_URL,
     CONF_USERNAME,
     CONF_VEN,
@@ -79,14 +82,7 @@ from ..lib.dr.mqtt_profile import ProfileError, Topics
 from ..lib.openadr.client import OpenadrAuthError, OpenadrError
 from ..meter.lookup import meter_sensor
 from .hub import limits_from
-from .sources import (
-    CONF_CLIENT_AUTH,
-    CONF_SCOPE,
-    CONF_TOKEN_URL,
-    oadr20b_ven,
-    openadr3_client,
-    remembered_client_auth,
-)
+from .sources import oadr20b_ven, openadr3_client, remembered_client_auth
 
 MQTT_CHECK_SECONDS = 15
 SECRETS = {

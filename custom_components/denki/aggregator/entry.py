@@ -21,7 +21,8 @@ from .entities import (
     async_setup_aggregator_sensors,
 )
 from .hub import STORAGE_VERSION, AggregatorConfigEntry, AggregatorHub
-from .sources import make_source, outbox_folder
+from .source import outbox_folder
+from .sources import make_source
 
 
 async def async_setup_aggregator(hass: HomeAssistant, entry: AggregatorConfigEntry) -> None:

@@ -1,12 +1,17 @@
 """What an aggregator protocol and the hub know of each other: two protocols, no import cycle.
 
-`sources.py` implements `Source` once per protocol; `hub.AggregatorHub` is the
-`Hub` a source delivers events to.
+`sources/` implements `Source` once per protocol (`openadr3.py`, `openadr2b.py`,
+`mqtt.py`); `hub.AggregatorHub` is the `Hub` a source delivers events to.
 """
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Protocol
 
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+
+from ..const import DOMAIN
 from ..lib.dr import DrEvent, EventStore
 
 
@@ -68,3 +73,8 @@ class Source(Protocol):
 
     def diagnostics(self) -> dict[str, Any]:
         """What the protocol knows that the diagnostics should show (no secrets)."""
+
+
+def outbox_folder(hass: HomeAssistant, entry: ConfigEntry) -> Path:
+    """Where an aggregator entry keeps its reports until they are acknowledged."""
+    return Path(hass.config.path(".storage", f"{DOMAIN}.outbox.{entry.entry_id}"))

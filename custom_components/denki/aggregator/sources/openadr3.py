@@ -1,22 +1,13 @@
-"""The aggregator protocols: OpenADR 3 (REST and its MQTT notifier), OpenADR 2.0b, the MQTT profile.
-
-Each source connects to its aggregator, hands every event it receives to the
-hub (`Hub.receive`, `receive_all`, `cancel`, `refuse`), sends the
-reports the hub queues, and tells the aggregator the household's choice
-where its protocol can. The hub does not know which one it talks to.
-"""
+"""OpenADR 3: the VEN over REST, with the VTN's MQTT notifier; reports through the outbox."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from pathlib import Path
-import ssl
 import time
 from typing import Any
 
-import aiomqtt
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
@@ -24,46 +15,35 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
-from homeassistant.util.ssl import get_default_context, get_default_no_verify_context
+from homeassistant.util.ssl import get_default_no_verify_context
 
-from ..const import (
-    CONF_CA_FILE,
-    CONF_CERT_FILE,
+from ...const import (
+    CONF_CLIENT_AUTH,
     CONF_CLIENT_ID,
     CONF_CLIENT_SECRET,
-    CONF_HOST,
-    CONF_KEY_FILE,
-    CONF_KEY_PASSWORD,
-    CONF_PASSWORD,
-    CONF_PORT,
-    CONF_PREFIX,
     CONF_PROGRAM,
-    CONF_PROTOCOL,
-    CONF_TLS,
+    CONF_SCOPE,
+    CONF_TOKEN_URL,
     CONF_URL,
-    CONF_USERNAME,
-    CONF_VEN,
-    CONF_VEN_NAME,
     CONF_VERIFY_SSL,
-    CONF_VTN_FINGERPRINT,
     DOMAIN,
     LOGGER,
     OPENADR3_POLL_SECONDS,
-    PROTOCOL_MQTT,
-    PROTOCOL_OPENADR2B,
 )
-from ..lib.dr import DrEvent, EventError, OptState
-from ..lib.dr.mqtt_link import MqttLink, is_auth_refusal
-from ..lib.dr.mqtt_profile import CancelMessage, DownMessage, EventListMessage, EventMessage, Topics
-from ..lib.dr.openadr3 import event_from_openadr3
-from ..lib.dr.reports import Outbox
-from ..lib.openadr.client import Openadr3Client, OpenadrAuthError, OpenadrError, OpenadrRefusedError
-from ..lib.openadr.filters import event_ignored, ven_targets
-from ..lib.openadr.notifier import NotificationListener, mqtt_binding
-from ..lib.openadr.oadr20b import Oadr20bVen
-from ..lib.openadr.reports import opt_out_record
-from ..lib.openadr.sender import ReportSender
-from .source import Hub, Source
+from ...lib.dr import DrEvent, EventError, OptState
+from ...lib.dr.openadr3 import event_from_openadr3
+from ...lib.dr.reports import Outbox
+from ...lib.openadr.client import (
+    Openadr3Client,
+    OpenadrAuthError,
+    OpenadrError,
+    OpenadrRefusedError,
+)
+from ...lib.openadr.filters import event_ignored, ven_targets
+from ...lib.openadr.notifier import NotificationListener, mqtt_binding
+from ...lib.openadr.reports import opt_out_record
+from ...lib.openadr.sender import ReportSender
+from ..source import Hub, outbox_folder
 
 NOTIFIED_POLL = timedelta(minutes=10)
 """While the VTN's broker demonstrably delivers events, REST is asked only this often."""
@@ -98,20 +78,6 @@ CONSUMING_KW = 0.1
 """Above this draw, an opt-out is reported as RUNNING_OPTED_OUT (else IDLE_OPTED_OUT)."""
 REFUSALS_SHOWN = 10
 """How many of the latest refused reports the diagnostics show."""
-MQTT_SETUP_CHECK_SECONDS = 10
-"""How long the MQTT aggregator's broker has to accept a connection when the entry is set up."""
-
-CONF_TOKEN_URL = "token_url"  # noqa: S105 - a field name, not a secret
-"""OpenADR 3: the OAuth 2 token endpoint, when the VTN has no GET /auth/server."""
-CONF_SCOPE = "scope"
-"""OpenADR 3: the scope asked for with the token, when the VTN wants one."""
-CONF_CLIENT_AUTH = "client_auth"
-"""OpenADR 3: how the token endpoint took the credentials last time ("form" or "basic")."""
-
-
-def outbox_folder(hass: HomeAssistant, entry: ConfigEntry) -> Path:
-    """Where an aggregator entry keeps its reports until they are acknowledged."""
-    return Path(hass.config.path(".storage", f"{DOMAIN}.outbox.{entry.entry_id}"))
 
 
 class Openadr3Source:
@@ -477,263 +443,3 @@ def openadr3_client(hass: HomeAssistant, data: dict[str, Any]) -> Openadr3Client
         # Home Assistant's cached context: making one reads the CA files, which blocks.
         ssl_context=None if verify else get_default_no_verify_context(),
     )
-
-
-class MqttSource:
-    """The MQTT aggregator profile on the aggregator's own broker."""
-
-    changes_only = True  # the profile's receiver holds the last value of each
-    vanish_grace = timedelta(0)  # its event list is the aggregator's own word
-
-    def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
-        """Prepare the link; `async_start` connects."""
-        self.hass = hass
-        self.entry = entry
-        self.link: MqttLink | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._hub: Hub | None = None
-
-    @property
-    def connected(self) -> bool:
-        """Whether the broker is connected now."""
-        return self.link is not None and self.link.connected.is_set()
-
-    async def async_start(self, hub: Hub) -> None:
-        """Check the broker answers, then stay connected in the background.
-
-        ConfigEntryNotReady while the broker cannot be reached, so Home
-        Assistant retries the setup. A broker that answers but refuses the
-        username or password is left to the link: its first connect starts
-        the re-authentication.
-        """
-        self._hub = hub
-        data = self.entry.data
-        outbox = await self.hass.async_add_executor_job(
-            Outbox, outbox_folder(self.hass, self.entry)
-        )
-        tls = (
-            await self.hass.async_add_executor_job(get_default_context)
-            if data.get(CONF_TLS)
-            else None
-        )
-        await self._check_broker(tls)
-        self.link = MqttLink(
-            host=data[CONF_HOST],
-            port=int(data[CONF_PORT]),
-            topics=Topics(data[CONF_PREFIX], data[CONF_VEN]),
-            outbox=outbox,
-            on_message=self._on_message,
-            client_id=f"denki-{data[CONF_VEN]}",
-            on_auth_error=self._on_auth_error,
-            on_refused=self._on_refused,
-            on_connection=self._on_connection,
-            username=data.get(CONF_USERNAME) or None,
-            password=data.get(CONF_PASSWORD) or None,
-            tls_context=tls,
-        )
-        self._task = self.entry.async_create_background_task(
-            self.hass, self._run(), "denki aggregator mqtt"
-        )
-
-    async def _check_broker(self, tls: ssl.SSLContext | None) -> None:
-        """Connect once and leave (test-before-setup); raise if the broker is out of reach."""
-        data = self.entry.data
-        try:
-            async with aiomqtt.Client(
-                data[CONF_HOST],
-                int(data[CONF_PORT]),
-                identifier=f"denki-{data[CONF_VEN]}-check",
-                username=data.get(CONF_USERNAME) or None,
-                password=data.get(CONF_PASSWORD) or None,
-                tls_context=tls,
-                timeout=MQTT_SETUP_CHECK_SECONDS,
-            ):
-                pass
-        except aiomqtt.MqttError as err:
-            if is_auth_refusal(err):
-                return  # the link's first connect hears it too, and starts the reauth
-            raise ConfigEntryNotReady(
-                translation_domain=DOMAIN,
-                translation_key="aggregator_unreachable",
-                translation_placeholders={"error": f"{data[CONF_HOST]}:{data[CONF_PORT]}: {err}"},
-            ) from err
-
-    async def _run(self) -> None:
-        if self.link is None:
-            return
-        try:
-            await self.link.run()
-        except aiomqtt.MqttError:
-            return  # refused credentials: reauth was started
-
-    @callback
-    def _on_auth_error(self) -> None:
-        self.entry.async_start_reauth(self.hass)
-
-    @callback
-    def _on_refused(self, event_id: str, reason: str) -> None:
-        if self._hub is not None:
-            self._hub.refuse(event_id, reason)
-
-    @callback
-    def _on_connection(self, connected: bool) -> None:
-        """The broker came or went: the link sensor says so at once."""
-        if self._hub is not None:
-            self._hub.source_changed()
-
-    @callback
-    def _on_message(self, message: DownMessage) -> None:
-        hub = self._hub
-        if hub is None:
-            return
-        if isinstance(message, EventMessage):
-            hub.receive(message.event)
-        elif isinstance(message, CancelMessage):
-            hub.cancel(message.event_id)
-        elif isinstance(message, EventListMessage):
-            hub.receive_all(list(message.events))
-        hub.source_changed()  # a message also means the link is up
-
-    async def async_stop(self) -> None:
-        """Disconnect."""
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
-
-    async def report(self, values: dict[str, float], at: datetime, event: DrEvent | None) -> None:
-        """Queue durably; the link sends in order when connected."""
-        if self.link is not None:
-            await self.link.report(values, at)
-
-    def send_opt(self, event: DrEvent) -> None:
-        """Publish the household's choice."""
-        if self.link is not None:
-            self.link.send_opt(event.event_id, event.opt, dt_util.utcnow())
-
-    def pending_reports(self) -> int:
-        """Reports the broker has not acknowledged yet."""
-        return 0 if self.link is None else self.link.queued
-
-    def diagnostics(self) -> dict[str, Any]:
-        """Nothing beyond the connection and the queue."""
-        return {}
-
-
-def oadr20b_ven(
-    data: dict[str, Any],
-    *,
-    on_event: Callable[[DrEvent], None] = lambda event: None,
-    on_cancel: Callable[[str], None] = lambda event_id: None,
-    opt_for: Callable[[str], OptState] = lambda event_id: OptState.AUTOMATIC,
-    on_refused: Callable[[str, str], None] | None = None,
-    readings: Callable[[], dict[str, float]] | None = None,
-) -> Oadr20bVen:
-    """An OpenADR 2.0b VEN for the entry's (or the flow's) settings."""
-    return Oadr20bVen(
-        data[CONF_URL],
-        data[CONF_VEN_NAME],
-        on_event=on_event,
-        on_cancel=on_cancel,
-        opt_for=opt_for,
-        on_refused=on_refused,
-        readings=readings,
-        cert=data.get(CONF_CERT_FILE) or None,
-        key=data.get(CONF_KEY_FILE) or None,
-        vtn_fingerprint=data.get(CONF_VTN_FINGERPRINT) or None,
-        passphrase=data.get(CONF_KEY_PASSWORD) or None,
-        ca_file=data.get(CONF_CA_FILE) or None,
-    )
-
-
-class Oadr20bSource:
-    """OpenADR 2.0b through openleadr: it polls the VTN, answers events and sends telemetry."""
-
-    changes_only = False
-    vanish_grace = timedelta(0)  # openleadr tells cancellations; it sends no full lists
-
-    def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
-        """Prepare; `async_start` registers with the VTN."""
-        self.hass = hass
-        self.entry = entry
-        self.ven: Oadr20bVen | None = None
-
-    @property
-    def connected(self) -> bool:
-        """Whether the VTN registered this VEN."""
-        return self.ven is not None and self.ven.registered
-
-    async def async_start(self, hub: Hub) -> None:
-        """Register; ConfigEntryNotReady while the VTN does not answer."""
-
-        def opt_for(event_id: str) -> OptState:
-            event = hub.store.get(event_id)
-            return OptState.AUTOMATIC if event is None else event.opt
-
-        def readings() -> dict[str, float]:
-            power = hub.power_kw
-            return {} if power is None else {"power_kw": power}
-
-        self.ven = oadr20b_ven(
-            dict(self.entry.data),
-            on_event=hub.receive,
-            on_cancel=hub.cancel,
-            opt_for=opt_for,
-            on_refused=hub.refuse,
-            readings=readings,
-        )
-        try:
-            await self.ven.start()
-        except OpenadrAuthError as err:
-            # A VEN name or certificate the VTN refuses: retrying cannot help, the user can.
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN, translation_key="aggregator_auth_failed"
-            ) from err
-        except OpenadrError as err:
-            raise ConfigEntryNotReady(
-                translation_domain=DOMAIN,
-                translation_key="aggregator_unreachable",
-                translation_placeholders={"error": str(err)},
-            ) from err
-
-    async def async_stop(self) -> None:
-        """Stop polling."""
-        if self.ven is not None:
-            await self.ven.stop()
-
-    async def report(self, values: dict[str, float], at: datetime, event: DrEvent | None) -> None:
-        """Nothing to queue: the VTN pulls telemetry at the rate it asked for."""
-
-    def send_opt(self, event: DrEvent) -> None:
-        """Send the household's new choice as an oadrCreateOpt."""
-        if self.ven is not None:
-            self.entry.async_create_background_task(
-                self.hass, self._send_opt(event), "denki openadr2b opt"
-            )
-
-    async def _send_opt(self, event: DrEvent) -> None:
-        if self.ven is None:
-            return
-        try:
-            await self.ven.send_opt(event.event_id, event.opt)
-        except Exception as err:  # noqa: BLE001 - openleadr raises anything; the choice stays local
-            LOGGER.warning(
-                "The OpenADR 2.0b VTN did not take the choice for %s: %s", event.event_id, err
-            )
-
-    def pending_reports(self) -> int:
-        """Openleadr keeps no durable queue: none waiting that Denki knows of."""
-        return 0
-
-    def diagnostics(self) -> dict[str, Any]:
-        """Nothing beyond the registration."""
-        return {}
-
-
-def make_source(hass: HomeAssistant, entry: ConfigEntry) -> Source:
-    """The protocol of the entry."""
-    if entry.data[CONF_PROTOCOL] == PROTOCOL_MQTT:
-        return MqttSource(hass, entry)
-    if entry.data[CONF_PROTOCOL] == PROTOCOL_OPENADR2B:
-        return Oadr20bSource(hass, entry)
-    return Openadr3Source(hass, entry)
