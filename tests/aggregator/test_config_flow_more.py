@@ -15,7 +15,6 @@ from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.denki.aggregator.config_flow import is_aggregator
 from custom_components.denki.const import (
     CONF_KIND,
     CONF_PROTOCOL,
@@ -220,9 +219,3 @@ async def test_a_new_entry_answers_with_denkis_air_conditioners_and_water_heater
     assert options["power_entity"] == power
     await hass.async_block_till_done()
     await hass.config_entries.async_unload(result["result"].entry_id)
-
-
-def test_is_aggregator() -> None:
-    """Unused by the integration today (see the report of issue 21): kept true to its word."""
-    assert is_aggregator(MockConfigEntry(domain=DOMAIN, data={CONF_KIND: EntryKind.AGGREGATOR}))
-    assert not is_aggregator(MockConfigEntry(domain=DOMAIN, data={CONF_KIND: EntryKind.METER}))

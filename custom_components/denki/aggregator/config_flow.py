@@ -7,12 +7,7 @@ from urllib.parse import urlparse
 
 import aiomqtt
 from homeassistant.components.sensor import SensorDeviceClass
-from homeassistant.config_entries import (
-    ConfigEntry,
-    ConfigFlow,
-    ConfigFlowResult,
-    OptionsFlowWithReload,
-)
+from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlowWithReload
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.selector import (
@@ -469,8 +464,3 @@ class AggregatorOptionsFlow(OptionsFlowWithReload):
             data_schema=self.add_suggested_values_to_schema(OPTIONS_SCHEMA, user_input or current),
             errors=errors,
         )
-
-
-def is_aggregator(entry: ConfigEntry) -> bool:
-    """Whether the entry is an aggregator's."""
-    return entry.data.get(CONF_KIND) == EntryKind.AGGREGATOR
