@@ -76,9 +76,10 @@ FORMS = [
 
 
 @pytest.mark.parametrize("form", FORMS)
-@pytest.mark.parametrize("binary", [False, True])
+# Hex payloads parse with or without a known dialect; binary ones need the dialect (the
+# length field's place depends on it), so that pair is not a case.
+@pytest.mark.parametrize(("binary", "known"), [(False, True), (False, False), (True, True)])
 @pytest.mark.parametrize("end", [b"\r\n", b"\r", b"\n"])
-@pytest.mark.parametrize("known", [True, False])
 def test_every_erxudp_form(
     form: tuple[Dialect, str, int | None, int | None, bool],
     *,
@@ -87,8 +88,6 @@ def test_every_erxudp_form(
     known: bool,
 ) -> None:
     dialect, radio, lqi, side, secured = form
-    if binary and not known:
-        pytest.skip("binary payloads need a known dialect")
     payload = FRAME + (b"\r\n\x00" if binary else b"")
     body = payload if binary else payload.hex().upper().encode()
     head = f"ERXUDP {METER} {ME} 0E1A 0E1A {MAC} {radio}{len(payload):04X} ".encode()
