@@ -16,6 +16,7 @@ from homeassistant.components.climate.const import (
     SWING_OFF,
     SWING_VERTICAL,
     ClimateEntityFeature,
+    HVACAction,
     HVACMode,
 )
 from homeassistant.const import ATTR_TEMPERATURE, UnitOfTemperature
@@ -34,7 +35,22 @@ EPC_TARGET = 0xB3
 EPC_TARGET_HUMIDITY = 0xB4
 EPC_HUMIDITY = 0xBA
 EPC_ROOM = 0xBB
+EPC_POWER_DRAW = 0x84
 ON, OFF = 0x30, 0x31
+OTHER_MODE = 0x40
+"""Operation mode "other" (0xB0 = 0x40): a maker's own mode, which no Home Assistant mode names."""
+IDLE_WATTS = 50
+"""Below this draw (0x84, W) a unit that is on is idle: its compressor has stopped.
+
+An indoor fan alone draws some 10-40 W; a running compressor draws hundreds
+(the class data's own example units draw 300-1 500 W cooling)."""
+
+ACTIONS: dict[HVACMode, HVACAction] = {
+    HVACMode.COOL: HVACAction.COOLING,
+    HVACMode.HEAT: HVACAction.HEATING,
+    HVACMode.DRY: HVACAction.DRYING,
+    HVACMode.FAN_ONLY: HVACAction.FAN,
+}
 
 MODES: dict[int, HVACMode] = {
     0x41: HVACMode.AUTO,
@@ -87,7 +103,10 @@ class AirConditionerClimate(ApplianceEntity, ClimateEntity):
         """Read what the unit has; offer what it lets us set."""
         info = coordinator.info
         epcs = (EPC_POWER, EPC_MODE, EPC_TARGET, EPC_ROOM, EPC_HUMIDITY, EPC_FAN, EPC_SWING)
-        super().__init__(coordinator, "climate", (*epcs, EPC_TARGET_HUMIDITY))
+        # The power draw only where the unit offers it: it tells a stopped compressor.
+        self._draw = EPC_POWER_DRAW in info.get_map
+        extra = (EPC_TARGET_HUMIDITY, EPC_POWER_DRAW) if self._draw else (EPC_TARGET_HUMIDITY,)
+        super().__init__(coordinator, "climate", (*epcs, *extra))
         settable = info.set_map if coordinator.settable else frozenset()
         features = ClimateEntityFeature(0)
         if EPC_POWER in settable:
@@ -113,14 +132,33 @@ class AirConditionerClimate(ApplianceEntity, ClimateEntity):
 
     @property
     def hvac_mode(self) -> HVACMode | None:
-        """Off, or the operation mode."""
+        """Off, or the operation mode; unknown in a mode Home Assistant has no name for.
+
+        "Other" (0x40) is a maker's own mode: shown as unknown, not as automatic,
+        which it need not be.
+        """
         power = self._byte(EPC_POWER)
         if power is None:
             return None
         if power != ON:
             return HVACMode.OFF
         mode = self._byte(EPC_MODE)
-        return MODES.get(mode, HVACMode.AUTO) if mode is not None else None
+        return None if mode is None else MODES.get(mode)
+
+    @property
+    def hvac_action(self) -> HVACAction | None:
+        """What the unit does now, from its own state, and its power draw where it offers it."""
+        mode = self.hvac_mode
+        if mode is HVACMode.OFF:
+            return HVACAction.OFF
+        if mode is None:
+            return None
+        if mode is not HVACMode.FAN_ONLY and self._draw:
+            edt = self.raw(EPC_POWER_DRAW)
+            if edt is not None and len(edt) == 2 and int.from_bytes(edt) < IDLE_WATTS:
+                return HVACAction.IDLE
+        # In automatic mode the unit chooses heating or cooling itself and does not say which.
+        return ACTIONS.get(mode)
 
     @property
     def target_temperature(self) -> float | None:
