@@ -78,6 +78,7 @@ from ..lib.openadr.client import OpenadrAuthError, OpenadrError
 from ..meter.lookup import meter_sensor
 from .hub import limits_from
 from .sources import oadr20b_ven, openadr3_client, remembered_client_auth
+from .sources.mqtt import connect_once
 
 MQTT_CHECK_SECONDS = 15
 SECRETS = {
@@ -238,16 +239,7 @@ async def check_connection(hass: HomeAssistant, data: dict[str, Any]) -> dict[st
         return {CONF_VEN: "invalid_topic"}
     tls = await hass.async_add_executor_job(get_default_context) if data.get(CONF_TLS) else None
     try:
-        async with aiomqtt.Client(
-            data[CONF_HOST],
-            int(data[CONF_PORT]),
-            identifier=f"denki-{data[CONF_VEN]}-check",
-            username=data.get(CONF_USERNAME) or None,
-            password=data.get(CONF_PASSWORD) or None,
-            tls_context=tls,
-            timeout=MQTT_CHECK_SECONDS,
-        ):
-            pass
+        await connect_once(data, tls, MQTT_CHECK_SECONDS)
     except aiomqtt.MqttError as err:
         if is_auth_refusal(err):
             return {"base": "aggregator_invalid_auth"}

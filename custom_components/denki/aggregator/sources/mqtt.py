@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 import ssl
 from typing import Any
@@ -38,6 +39,23 @@ from ..source import Hub, outbox_folder
 
 MQTT_SETUP_CHECK_SECONDS = 10
 """How long the MQTT aggregator's broker has to accept a connection when the entry is set up."""
+
+
+async def connect_once(data: Mapping[str, Any], tls: ssl.SSLContext | None, within: float) -> None:
+    """Connect to the aggregator's broker with an entry's settings, and leave.
+
+    Raises aiomqtt.MqttError when the broker is out of reach or refuses.
+    """
+    async with aiomqtt.Client(
+        data[CONF_HOST],
+        int(data[CONF_PORT]),
+        identifier=f"denki-{data[CONF_VEN]}-check",
+        username=data.get(CONF_USERNAME) or None,
+        password=data.get(CONF_PASSWORD) or None,
+        tls_context=tls,
+        timeout=within,
+    ):
+        pass
 
 
 class MqttSource:
@@ -100,16 +118,7 @@ class MqttSource:
         """Connect once and leave (test-before-setup); raise if the broker is out of reach."""
         data = self.entry.data
         try:
-            async with aiomqtt.Client(
-                data[CONF_HOST],
-                int(data[CONF_PORT]),
-                identifier=f"denki-{data[CONF_VEN]}-check",
-                username=data.get(CONF_USERNAME) or None,
-                password=data.get(CONF_PASSWORD) or None,
-                tls_context=tls,
-                timeout=MQTT_SETUP_CHECK_SECONDS,
-            ):
-                pass
+            await connect_once(data, tls, MQTT_SETUP_CHECK_SECONDS)
         except aiomqtt.MqttError as err:
             if is_auth_refusal(err):
                 return  # the link's first connect hears it too, and starts the reauth
