@@ -6,7 +6,7 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import ApplianceEntity, async_setup_appliance_platform, planned_entities
+from .entity import PlannedApplianceEntity, async_setup_appliance_platform, planned_entities
 from .hub import AppliancesConfigEntry, ObjectCoordinator
 from .plan import EPC_FAULT_STATUS, PlannedEntity, on_code
 
@@ -27,16 +27,12 @@ async def async_setup_entry(
     )
 
 
-class ApplianceBinarySensor(ApplianceEntity, BinarySensorEntity):
+class ApplianceBinarySensor(PlannedApplianceEntity, BinarySensorEntity):
     """A two-state property; the fault status (0x88) is a problem sensor."""
 
     def __init__(self, coordinator: ObjectCoordinator, planned: PlannedEntity) -> None:
         """Show property `planned.epc`."""
-        super().__init__(coordinator, planned.key, (planned.epc,))
-        self._epc = planned.epc
-        self.name_from(planned)
-        self._attr_entity_registry_enabled_default = planned.enabled
-        self._attr_entity_category = planned.category
+        super().__init__(coordinator, planned)
         if planned.epc == EPC_FAULT_STATUS:
             self._attr_device_class = BinarySensorDeviceClass.PROBLEM
             self._on = FAULT

@@ -23,7 +23,7 @@ from homeassistant.const import ATTR_TEMPERATURE, UnitOfTemperature
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import ApplianceEntity, async_setup_appliance_platform
+from .entity import ApplianceEntity, async_setup_appliance_platform, dedicated_entities
 from .hub import AppliancesConfigEntry, ObjectCoordinator
 
 AIR_CONDITIONER = 0x0130
@@ -80,13 +80,12 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a climate entity for each air conditioner."""
-
-    def _entities(coordinator: ObjectCoordinator) -> list[AirConditionerClimate]:
-        if coordinator.info.eoj.class_id != AIR_CONDITIONER:
-            return []
-        return [AirConditionerClimate(coordinator)]
-
-    async_setup_appliance_platform(hass, entry, async_add_entities, _entities)
+    async_setup_appliance_platform(
+        hass,
+        entry,
+        async_add_entities,
+        dedicated_entities((AIR_CONDITIONER,), AirConditionerClimate),
+    )
 
 
 class AirConditionerClimate(ApplianceEntity, ClimateEntity):

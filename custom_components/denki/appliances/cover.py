@@ -23,7 +23,7 @@ from homeassistant.components.cover.const import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import ApplianceEntity, async_setup_appliance_platform
+from .entity import ApplianceEntity, async_setup_appliance_platform, dedicated_entities
 from .hub import AppliancesConfigEntry, ObjectCoordinator
 
 DEVICE_CLASSES: dict[int, CoverDeviceClass] = {
@@ -50,13 +50,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a cover entity for each blind, shutter, curtain, gate, window or door."""
-
-    def _entities(coordinator: ObjectCoordinator) -> list[ApplianceCover]:
-        if coordinator.info.eoj.class_id not in DEVICE_CLASSES:
-            return []
-        return [ApplianceCover(coordinator)]
-
-    async_setup_appliance_platform(hass, entry, async_add_entities, _entities)
+    async_setup_appliance_platform(
+        hass, entry, async_add_entities, dedicated_entities(DEVICE_CLASSES, ApplianceCover)
+    )
 
 
 class ApplianceCover(ApplianceEntity, CoverEntity):

@@ -1,6 +1,6 @@
 """The base entity of the appliances: one device per ECHONET Lite object, named by identity, not IP."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
@@ -48,11 +48,6 @@ class ApplianceEntity(CoordinatorEntity[ObjectCoordinator]):
             sw_version=f"Release {info.release}" if info.release else None,
         )
 
-    def name_from(self, planned: PlannedEntity) -> None:
-        """Name a generated entity from Home Assistant's translations of the class data."""
-        self._attr_translation_key = planned.translation_key
-        self._attr_translation_placeholders = planned.translation_placeholders
-
     async def async_added_to_hass(self) -> None:
         """Start polling this entity's properties."""
         await super().async_added_to_hass()
@@ -85,6 +80,25 @@ class ApplianceEntity(CoordinatorEntity[ObjectCoordinator]):
                 translation_placeholders={"error": str(err)},
             ) from err
         await self.coordinator.async_set(encoded)
+
+
+class PlannedApplianceEntity(ApplianceEntity):
+    """An entity `plan` made of one property: named, enabled and categorised as planned."""
+
+    def __init__(
+        self,
+        coordinator: ObjectCoordinator,
+        planned: PlannedEntity,
+        epcs: Iterable[int] | None = None,
+    ) -> None:
+        """Show property `planned.epc`; poll `epcs` (that property alone by default)."""
+        super().__init__(coordinator, planned.key, (planned.epc,) if epcs is None else epcs)
+        self._epc = planned.epc
+        # The name comes from Home Assistant's translations of the class data.
+        self._attr_translation_key = planned.translation_key
+        self._attr_translation_placeholders = planned.translation_placeholders
+        self._attr_entity_registry_enabled_default = planned.enabled
+        self._attr_entity_category = planned.category
 
 
 def new_objects_signal(entry: AppliancesConfigEntry) -> str:
@@ -121,5 +135,16 @@ def planned_entities[EntityT: Entity](
             for planned in plan(coordinator.info, coordinator.settable)
             if planned.platform is platform
         ]
+
+    return _entities
+
+
+def dedicated_entities[EntityT: Entity](
+    classes: Collection[int], make: Callable[[ObjectCoordinator], EntityT]
+) -> Callable[[ObjectCoordinator], list[EntityT]]:
+    """For a platform of its own (climate, cover, …): one entity per object of `classes`."""
+
+    def _entities(coordinator: ObjectCoordinator) -> list[EntityT]:
+        return [make(coordinator)] if coordinator.info.eoj.class_id in classes else []
 
     return _entities

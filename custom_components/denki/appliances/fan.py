@@ -24,7 +24,7 @@ from homeassistant.util.percentage import (
 )
 
 from ..lib.echonet.classes import EnumValue, property_spec
-from .entity import ApplianceEntity, async_setup_appliance_platform
+from .entity import ApplianceEntity, async_setup_appliance_platform, dedicated_entities
 from .hub import AppliancesConfigEntry, ObjectCoordinator
 
 EPC_POWER = 0x80
@@ -57,11 +57,12 @@ async def async_setup_entry(
 ) -> None:
     """Add a fan entity for each fan, air cleaner and ceiling fan."""
 
-    def _entities(coordinator: ObjectCoordinator) -> list[ApplianceFan]:
-        layout = LAYOUTS.get(coordinator.info.eoj.class_id)
-        return [] if layout is None else [ApplianceFan(coordinator, layout)]
+    def _entity(coordinator: ObjectCoordinator) -> ApplianceFan:
+        return ApplianceFan(coordinator, LAYOUTS[coordinator.info.eoj.class_id])
 
-    async_setup_appliance_platform(hass, entry, async_add_entities, _entities)
+    async_setup_appliance_platform(
+        hass, entry, async_add_entities, dedicated_entities(LAYOUTS, _entity)
+    )
 
 
 class ApplianceFan(ApplianceEntity, FanEntity):

@@ -12,7 +12,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util.color import brightness_to_value, value_to_brightness
 
-from .entity import ApplianceEntity, async_setup_appliance_platform
+from .entity import ApplianceEntity, async_setup_appliance_platform, dedicated_entities
 from .hub import AppliancesConfigEntry, ObjectCoordinator
 
 LIGHTING = frozenset({0x0290, 0x0291})
@@ -28,13 +28,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a light entity for each lighting object."""
-
-    def _entities(coordinator: ObjectCoordinator) -> list[ApplianceLight]:
-        if coordinator.info.eoj.class_id not in LIGHTING:
-            return []
-        return [ApplianceLight(coordinator)]
-
-    async_setup_appliance_platform(hass, entry, async_add_entities, _entities)
+    async_setup_appliance_platform(
+        hass, entry, async_add_entities, dedicated_entities(LIGHTING, ApplianceLight)
+    )
 
 
 class ApplianceLight(ApplianceEntity, LightEntity):

@@ -13,7 +13,7 @@ from homeassistant.components.lock import LockEntity
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import ApplianceEntity, async_setup_appliance_platform
+from .entity import ApplianceEntity, async_setup_appliance_platform, dedicated_entities
 from .hub import AppliancesConfigEntry, ObjectCoordinator
 
 ELECTRIC_LOCK = 0x026F
@@ -27,13 +27,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a lock entity for each electric lock."""
-
-    def _entities(coordinator: ObjectCoordinator) -> list[ApplianceLock]:
-        if coordinator.info.eoj.class_id != ELECTRIC_LOCK:
-            return []
-        return [ApplianceLock(coordinator)]
-
-    async_setup_appliance_platform(hass, entry, async_add_entities, _entities)
+    async_setup_appliance_platform(
+        hass, entry, async_add_entities, dedicated_entities((ELECTRIC_LOCK,), ApplianceLock)
+    )
 
 
 class ApplianceLock(ApplianceEntity, LockEntity):

@@ -8,7 +8,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from ..lib.echonet.classes import DataType
-from .entity import ApplianceEntity, async_setup_appliance_platform, planned_entities
+from .entity import PlannedApplianceEntity, async_setup_appliance_platform, planned_entities
 from .hub import AppliancesConfigEntry, ObjectCoordinator
 from .plan import PlannedEntity
 
@@ -24,19 +24,15 @@ async def async_setup_entry(
     )
 
 
-class ApplianceNumber(ApplianceEntity, NumberEntity):
+class ApplianceNumber(PlannedApplianceEntity, NumberEntity):
     """A settable number within the range the class data gives, in its unit and step."""
 
     _attr_mode = NumberMode.BOX
 
     def __init__(self, coordinator: ObjectCoordinator, planned: PlannedEntity) -> None:
         """Offer property `planned.epc` within its range."""
-        super().__init__(coordinator, planned.key, (planned.epc,))
+        super().__init__(coordinator, planned)
         spec = planned.known_spec
-        self._epc = planned.epc
-        self.name_from(planned)
-        self._attr_entity_registry_enabled_default = planned.enabled
-        self._attr_entity_category = planned.category
         value = spec.value
         if value.type is DataType.LEVEL:
             self._attr_native_min_value, self._attr_native_max_value = 1, value.level_count

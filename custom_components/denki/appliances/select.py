@@ -5,7 +5,7 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import ApplianceEntity, async_setup_appliance_platform, planned_entities
+from .entity import PlannedApplianceEntity, async_setup_appliance_platform, planned_entities
 from .hub import AppliancesConfigEntry, ObjectCoordinator
 from .plan import PlannedEntity, state_key
 
@@ -21,16 +21,12 @@ async def async_setup_entry(
     )
 
 
-class ApplianceSelect(ApplianceEntity, SelectEntity):
+class ApplianceSelect(PlannedApplianceEntity, SelectEntity):
     """A settable enum property; options are the class data's keys in snake case, translated."""
 
     def __init__(self, coordinator: ObjectCoordinator, planned: PlannedEntity) -> None:
         """Offer the states of property `planned.epc`."""
-        super().__init__(coordinator, planned.key, (planned.epc,))
-        self._epc = planned.epc
-        self.name_from(planned)
-        self._attr_entity_registry_enabled_default = planned.enabled
-        self._attr_entity_category = planned.category
+        super().__init__(coordinator, planned)
         self._planned = planned
         self._attr_options = planned.options
 

@@ -9,7 +9,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .entity import ApplianceEntity, async_setup_appliance_platform, planned_entities
+from .entity import PlannedApplianceEntity, async_setup_appliance_platform, planned_entities
 from .hub import AppliancesConfigEntry, ObjectCoordinator
 from .plan import PlannedEntity, state_key
 
@@ -27,17 +27,13 @@ async def async_setup_entry(
     )
 
 
-class ApplianceSensor(ApplianceEntity, SensorEntity):
+class ApplianceSensor(PlannedApplianceEntity, SensorEntity):
     """A property's value: a number in its unit, an enum state, or (unknown) its bytes."""
 
     def __init__(self, coordinator: ObjectCoordinator, planned: PlannedEntity) -> None:
         """Show property `planned.epc` (one number of it, if `planned.field`)."""
-        super().__init__(coordinator, planned.key, (planned.epc, *planned.factors))
-        self._epc = planned.epc
+        super().__init__(coordinator, planned, (planned.epc, *planned.factors))
         self._planned = planned
-        self.name_from(planned)
-        self._attr_entity_registry_enabled_default = planned.enabled
-        self._attr_entity_category = planned.category
         self._attr_device_class = planned.device_class
         self._attr_native_unit_of_measurement = planned.unit
         self._attr_state_class = planned.state_class

@@ -7,7 +7,7 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import ApplianceEntity, async_setup_appliance_platform, planned_entities
+from .entity import PlannedApplianceEntity, async_setup_appliance_platform, planned_entities
 from .hub import AppliancesConfigEntry, ObjectCoordinator
 from .plan import PlannedEntity, on_code
 
@@ -25,16 +25,12 @@ async def async_setup_entry(
     )
 
 
-class ApplianceSwitch(ApplianceEntity, SwitchEntity):
+class ApplianceSwitch(PlannedApplianceEntity, SwitchEntity):
     """A settable two-state property."""
 
     def __init__(self, coordinator: ObjectCoordinator, planned: PlannedEntity) -> None:
         """Switch property `planned.epc` between its two codes."""
-        super().__init__(coordinator, planned.key, (planned.epc,))
-        self._epc = planned.epc
-        self.name_from(planned)
-        self._attr_entity_registry_enabled_default = planned.enabled
-        self._attr_entity_category = planned.category
+        super().__init__(coordinator, planned)
         self._on = on_code(planned.known_spec)
         self._off = next(v.raw for v in planned.known_spec.value.enum if v.raw != self._on)
 

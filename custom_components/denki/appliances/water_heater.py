@@ -20,7 +20,7 @@ from homeassistant.const import ATTR_TEMPERATURE, STATE_OFF, UnitOfTemperature
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import ApplianceEntity, async_setup_appliance_platform
+from .entity import ApplianceEntity, async_setup_appliance_platform, dedicated_entities
 from .hub import AppliancesConfigEntry, ObjectCoordinator
 
 ELECTRIC_WATER_HEATER = 0x026B
@@ -65,11 +65,12 @@ async def async_setup_entry(
 ) -> None:
     """Add a water heater entity for each water heater object."""
 
-    def _entities(coordinator: ObjectCoordinator) -> list[ApplianceWaterHeater]:
-        layout = LAYOUTS.get(coordinator.info.eoj.class_id)
-        return [] if layout is None else [ApplianceWaterHeater(coordinator, layout)]
+    def _entity(coordinator: ObjectCoordinator) -> ApplianceWaterHeater:
+        return ApplianceWaterHeater(coordinator, LAYOUTS[coordinator.info.eoj.class_id])
 
-    async_setup_appliance_platform(hass, entry, async_add_entities, _entities)
+    async_setup_appliance_platform(
+        hass, entry, async_add_entities, dedicated_entities(LAYOUTS, _entity)
+    )
 
 
 class ApplianceWaterHeater(ApplianceEntity, WaterHeaterEntity):
