@@ -2,9 +2,9 @@
 
 A meter entry whose data holds a host (CONF_HOST) is a high-voltage meter
 read over Ethernet instead of a low-voltage one behind a Wi-SUN dongle;
-`meter_entry` hands such entries here. The entry uses the interface's
-ECHONET Lite port (`lan`), which an appliances entry there shares, and
-polls the meter every METER_POLL_SECONDS. The meter is known by its identification number (0x83),
+`kinds.handler_key` gives such entries their own handler (`entry.py`). The
+entry uses the interface's ECHONET Lite port (`lan`), which an appliances
+entry there shares, and polls the meter every METER_POLL_SECONDS. The meter is known by its identification number (0x83),
 never its IP: the unique id, the device and the entities follow it across
 an address change (reconfigure).
 """
@@ -21,7 +21,16 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.util import dt as dt_util
 
 from .. import lan
-from ..const import CONF_HOST, CONF_INTERFACE, CONF_PORT, DOMAIN, LOGGER, METER_POLL_SECONDS
+from ..const import (
+    CONF_HOST,
+    CONF_INTERFACE,
+    CONF_PORT,
+    DOMAIN,
+    HV_METER,
+    LOGGER,
+    METER_POLL_SECONDS,
+)
+from ..kinds import handler_key
 from ..lib.broute.hv_meter import HighVoltageMeter, HighVoltageReading
 from ..lib.broute.meter_values import MeterValueError
 from ..lib.echonet import ECHONET_PORT, EchonetClient, EchonetError
@@ -30,11 +39,6 @@ from .statistics import MeterBackfill, async_keep_whole
 SIGNAL_HV_METER = f"{DOMAIN}_hv_meter_set_up"
 """Sent with a meter's identification number once its entry has read it: an appliances
 entry on the LAN then drops the generic device it may have made of the same meter."""
-
-
-def is_high_voltage(entry: ConfigEntry) -> bool:
-    """Whether a meter entry is a high-voltage meter on the LAN (not a B-route dongle)."""
-    return CONF_HOST in entry.data
 
 
 async def async_identify(client: EchonetClient, host: str) -> str:
@@ -133,5 +137,5 @@ def configured_identities(hass: HomeAssistant) -> set[str]:
     return {
         entry.unique_id
         for entry in hass.config_entries.async_entries(DOMAIN)
-        if entry.unique_id and is_high_voltage(entry)
+        if entry.unique_id and handler_key(entry) == HV_METER
     }
