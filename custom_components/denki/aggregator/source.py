@@ -10,9 +10,11 @@ from typing import Any, Protocol
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 
 from ..const import DOMAIN
 from ..lib.dr import DrEvent, EventStore
+from ..lib.openadr.client import OpenadrAuthError, OpenadrError
 
 
 class Hub(Protocol):
@@ -78,3 +80,20 @@ class Source(Protocol):
 def outbox_folder(hass: HomeAssistant, entry: ConfigEntry) -> Path:
     """Where an aggregator entry keeps its reports until they are acknowledged."""
     return Path(hass.config.path(".storage", f"{DOMAIN}.outbox.{entry.entry_id}"))
+
+
+def setup_error(err: OpenadrError) -> ConfigEntryAuthFailed | ConfigEntryNotReady:
+    """What an OpenADR VTN's failure at set-up means to Home Assistant, translated.
+
+    Refused credentials (a client ID, VEN name or certificate): only the user
+    can mend them. Anything else: Home Assistant tries the set-up again later.
+    """
+    if isinstance(err, OpenadrAuthError):
+        return ConfigEntryAuthFailed(
+            translation_domain=DOMAIN, translation_key="aggregator_auth_failed"
+        )
+    return ConfigEntryNotReady(
+        translation_domain=DOMAIN,
+        translation_key="aggregator_unreachable",
+        translation_placeholders={"error": str(err)},
+    )

@@ -8,7 +8,6 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 
 from ...const import (
     CONF_CA_FILE,
@@ -18,13 +17,12 @@ from ...const import (
     CONF_URL,
     CONF_VEN_NAME,
     CONF_VTN_FINGERPRINT,
-    DOMAIN,
     LOGGER,
 )
 from ...lib.dr import DrEvent, OptState
-from ...lib.openadr.client import OpenadrAuthError, OpenadrError
+from ...lib.openadr.client import OpenadrError
 from ...lib.openadr.oadr20b import Oadr20bVen
-from ..source import Hub
+from ..source import Hub, setup_error
 
 
 def oadr20b_ven(
@@ -91,17 +89,9 @@ class Oadr20bSource:
         )
         try:
             await self.ven.start()
-        except OpenadrAuthError as err:
-            # A VEN name or certificate the VTN refuses: retrying cannot help, the user can.
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN, translation_key="aggregator_auth_failed"
-            ) from err
         except OpenadrError as err:
-            raise ConfigEntryNotReady(
-                translation_domain=DOMAIN,
-                translation_key="aggregator_unreachable",
-                translation_placeholders={"error": str(err)},
-            ) from err
+            # A VEN name or certificate the VTN refuses: retrying cannot help, the user can.
+            raise setup_error(err) from err
 
     async def async_stop(self) -> None:
         """Stop polling."""

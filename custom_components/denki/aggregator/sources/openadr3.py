@@ -10,7 +10,6 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_track_time_interval
@@ -43,7 +42,7 @@ from ...lib.openadr.filters import event_ignored, ven_targets
 from ...lib.openadr.notifier import NotificationListener, mqtt_binding
 from ...lib.openadr.reports import opt_out_record
 from ...lib.openadr.sender import ReportSender
-from ..source import Hub, outbox_folder
+from ..source import Hub, outbox_folder, setup_error
 
 NOTIFIED_POLL = timedelta(minutes=10)
 """While the VTN's broker demonstrably delivers events, REST is asked only this often."""
@@ -129,16 +128,8 @@ class Openadr3Source:
         try:
             await self._learn_vtn()
             await self._poll()
-        except OpenadrAuthError as err:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN, translation_key="aggregator_auth_failed"
-            ) from err
         except OpenadrError as err:
-            raise ConfigEntryNotReady(
-                translation_domain=DOMAIN,
-                translation_key="aggregator_unreachable",
-                translation_placeholders={"error": str(err)},
-            ) from err
+            raise setup_error(err) from err
         self._unsub = async_track_time_interval(
             self.hass, self._on_poll_time, timedelta(seconds=OPENADR3_POLL_SECONDS)
         )
