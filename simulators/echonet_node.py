@@ -148,7 +148,11 @@ class SimulatedNode:
         await self.start()
 
     def announce(self, to: Address) -> None:
-        """Announce our instance list (INF of 0xD5 from the node profile), as a node joining does."""
+        """Announce our instance list (INF of 0xD5 from the node profile), as a node joining does.
+
+        Source: SonyCSL/OpenECHO, src/com/sonycsl/echo/Echo.java, `Echo.start()`, which
+        sends `reqInformInstanceListNotification()` to the group as a node starts.
+        """
         profile = self.objects[NODE_PROFILE]
         frame = Frame(0, NODE_PROFILE, NODE_PROFILE, ESV.INF, (Property(0xD5, profile[0xD6]),))
         self.send(frame, to)
@@ -253,6 +257,9 @@ async def swap_addresses(
     first: SimulatedNode, second: SimulatedNode, *, announce_to: Address | None = None
 ) -> None:
     """Exchange two nodes' addresses, as DHCP may when both reconnect; each keeps its identity.
+
+    The case issue 19 reports: two air conditioners that swapped addresses, after which each
+    room's entities drove the other room's unit.
 
     With `announce_to`, each then announces its instance list there from its new address.
     """

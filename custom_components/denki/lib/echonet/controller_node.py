@@ -7,7 +7,8 @@ into Get_Res, or Get_SNA naming (with an empty EDT) the properties we lack;
 INF_REQ likewise into INF or INF_SNA. We have nothing a peer may set, so
 SetC, SetI and SetGet are refused with their "not possible" answers.
 `ControllerNode.announcement` is the instance-list notification (INF of
-0xD5 from the node profile to every node profile) a node sends at start.
+0xD5 from the node profile to every node profile) a node sends at start, as
+SonyCSL/OpenECHO's `Echo.start()` does (src/com/sonycsl/echo/Echo.java).
 """
 
 from dataclasses import dataclass, field
