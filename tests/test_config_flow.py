@@ -47,6 +47,10 @@ async def test_a_savings_entry_scores_another_sensor_after_reconfiguring(
     assert result["reason"] == "reconfigure_successful"
     assert entry.data["energy_entity"] == "sensor.new"
     assert entry.data["yen_per_kwh"] == 31.0
+    # The reconfiguration reloaded the entry: unload it, so its hourly timer goes with it.
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
 
 
 async def test_an_unknown_kind_has_nothing_to_reconfigure(hass: HomeAssistant) -> None:
