@@ -12,15 +12,17 @@ from custom_components.denki.lib.dr.responder import (
     NOTHING,
     Decision,
     EntityState,
+    Replan,
     Responder,
     Response,
     Seen,
     stored_dict,
 )
-from custom_components.denki.lib.dr.response import Limits, Role, Snapshot, Step
+from custom_components.denki.lib.dr.response import Demand, Depth, Limits, Role, Snapshot, Step
 
 T0 = datetime(2026, 8, 3, 8, 0, tzinfo=UTC)
 LIMITS = Limits()
+FULL = Demand(Depth.FULL)
 CLIMATE = "climate.living"
 EV = "switch.ev_charger"
 LIGHT = "light.porch"
@@ -58,7 +60,7 @@ def curtailing() -> Responder:
     """A responder whose plan for ev-1 holds the three appliances."""
     responder = Responder()
     assert start(responder, event()) == Decision(begin=True)
-    assert responder.make_plan(SNAPSHOTS, LIMITS) is not None
+    assert responder.replan(SNAPSHOTS, LIMITS, FULL, power_kw=None) is not None
     return responder
 
 
@@ -86,18 +88,27 @@ def test_the_start_of_an_event_begins_a_plan_and_the_plan_curtails_each_applianc
     assert response.steps == []
     assert responder.participated == {"ev-1": True}
 
-    steps = responder.make_plan(SNAPSHOTS, LIMITS)
+    replan = responder.replan(SNAPSHOTS, LIMITS, FULL, power_kw=None)
+    assert replan is not None
+    steps = replan.curtail
     assert entities(steps) == [CLIMATE, EV, LIGHT]
-    assert steps is not None
     assert [step.target for step in steps] == [28, "off", 102]
-    assert response.steps == steps
+    assert replan.give_back == ()
+    assert response.steps == list(steps)
     assert responder.watched() == sorted([CLIMATE, EV, LIGHT])
-    # The plan is made once: a second call (a restart, a second event) does not redo it.
-    assert responder.make_plan(SNAPSHOTS, LIMITS) is None
+    # Made again at the same demand (another event joins, an interval begins) nothing moves,
+    # whether the appliances are read as they were or as the plan left them.
+    assert responder.replan(SNAPSHOTS, LIMITS, FULL, power_kw=None) == Replan()
+    curtailed = (
+        Snapshot(CLIMATE, Role.CLIMATE, "cool", {"temperature": 28, "target_temp_step": 1}),
+        Snapshot(EV, Role.EV, "off"),
+        Snapshot(LIGHT, Role.LIGHT, "on", {"brightness": 102}),
+    )
+    assert responder.replan(curtailed, LIMITS, FULL, power_kw=None) == Replan()
 
 
 def test_no_plan_to_make_without_a_response() -> None:
-    assert Responder().make_plan(SNAPSHOTS, LIMITS) is None
+    assert Responder().replan(SNAPSHOTS, LIMITS, FULL, power_kw=None) is None
 
 
 @pytest.mark.parametrize(
@@ -126,7 +137,7 @@ def test_an_opt_in_is_answered_with_the_automatic_response_off() -> None:
 
 def test_a_second_event_joins_the_plan_and_only_the_last_one_out_restores() -> None:
     responder = curtailing()
-    assert start(responder, event("ev-2"), baseline_kw=9.9) == NOTHING
+    assert start(responder, event("ev-2"), baseline_kw=9.9) == Decision(begin=True)
     response = responder.response
     assert response is not None
     assert response.events == {"ev-1", "ev-2"}
@@ -135,7 +146,7 @@ def test_a_second_event_joins_the_plan_and_only_the_last_one_out_restores() -> N
 
     participated, decision = responder.end(event("ev-1"))
     assert participated is True
-    assert decision == NOTHING
+    assert decision == Decision(begin=True)  # made again for what ev-2 alone asks
     assert responder.response is response
 
     participated, decision = responder.end(event("ev-2"))
@@ -198,7 +209,7 @@ def test_opting_out_mid_event_restores_now_and_the_event_is_not_counted() -> Non
 def test_opting_out_of_one_of_two_events_keeps_the_plan() -> None:
     responder = curtailing()
     start(responder, event("ev-2"))
-    assert opt(responder, event("ev-2", opt=OptState.OPT_OUT)) == NOTHING
+    assert opt(responder, event("ev-2", opt=OptState.OPT_OUT)) == Decision(begin=True)
     assert responder.response is not None
     assert responder.response.events == {"ev-1"}
     assert responder.participated == {"ev-1": True, "ev-2": False}
@@ -427,8 +438,6 @@ def test_a_file_stored_by_the_current_version_loads_unchanged() -> None:
 def test_restart_with_a_stored_plan_goes_on_where_it_was() -> None:
     responder = Responder()
     responder.load(copy.deepcopy(STORED_TODAY))
-    # The plan is not made again over its own curtailment.
-    assert responder.make_plan(SNAPSHOTS, LIMITS) is None
     assert responder.watched() == [CLIMATE, LIGHT, EV]
     # The climate a person changed stays theirs; the waiting EV charger is put back too.
     _, decision = responder.end(event())
@@ -461,3 +470,117 @@ def test_an_unreadable_key_raises_and_what_read_before_it_stays() -> None:
 def test_response_round_trip() -> None:
     response = Response.from_dict(STORED_TODAY["response"])
     assert response.as_dict() == STORED_TODAY["response"]
+
+
+# --- the plan made again at every boundary ---------------------------------------------------
+
+BATTERY = "select.battery"
+HOME = (
+    *SNAPSHOTS,
+    Snapshot(BATTERY, Role.BATTERY, "standby", {"options": ["charging", "discharging", "standby"]}),
+)
+
+
+def test_a_higher_level_adds_depth_and_a_lower_one_gives_back() -> None:
+    responder = Responder()
+    start(responder, event(level=1))
+    first = responder.replan(HOME, LIMITS, Demand(Depth.MODERATE), power_kw=None)
+    assert first is not None
+    assert {s.entity_id: s.target for s in first.curtail} == {
+        CLIMATE: 27,
+        EV: "off",
+        BATTERY: "discharging",
+    }
+
+    # Level 2: the climate goes to +2 (its prior kept) and the light is dimmed.
+    now = (
+        Snapshot(CLIMATE, Role.CLIMATE, "cool", {"temperature": 27, "target_temp_step": 1}),
+        Snapshot(EV, Role.EV, "off"),
+        Snapshot(LIGHT, Role.LIGHT, "on", {"brightness": 204}),
+        Snapshot(BATTERY, Role.BATTERY, "discharging", HOME[3].attributes),
+    )
+    deeper = responder.replan(now, LIMITS, FULL, power_kw=None)
+    assert deeper is not None
+    assert [(s.entity_id, s.prior, s.target) for s in deeper.curtail] == [
+        (CLIMATE, 26, 28),
+        (LIGHT, 204, 102),
+    ]
+    assert deeper.give_back == ()
+    # Denki's own move from 27 to 28 is not a person's.
+    seen = responder.appliance_changed(
+        CLIMATE, EntityState("cool", {"temperature": 27}), EntityState("cool", {"temperature": 28})
+    )
+    assert seen is Seen.NOTHING
+
+    # Level 0 for an interval: everything is given back, the plan stays for the event.
+    back = responder.replan(now, LIMITS, Demand(), power_kw=None)
+    assert back is not None
+    assert sorted(entities(back.give_back)) == sorted([CLIMATE, EV, LIGHT, BATTERY])
+    assert [s.prior for s in back.give_back if s.entity_id == CLIMATE] == [26]
+    assert in_force(responder).steps == []
+    assert in_force(responder).events == {"ev-1"}
+
+
+def test_an_import_limit_that_shrinks_adds_appliances_counting_what_is_curtailed() -> None:
+    responder = Responder()
+    start(responder, event())
+    first = responder.replan(HOME, LIMITS, Demand(import_limit_kw=4.0), power_kw=5.5)
+    assert first is not None
+    assert entities(first.curtail) == [BATTERY]  # 2 kW covers 1.5
+    # The meter now reads 3.5 kW (the battery's 2 kW is in it); the limit drops to 0.45 kW:
+    # 5.5 kW without Denki, 5.05 kW to find: the EV (3 kW) too, and then the climate (0.06).
+    shrunk = responder.replan(HOME, LIMITS, Demand(import_limit_kw=0.45), power_kw=3.5)
+    assert shrunk is not None
+    assert entities(shrunk.curtail) == [EV, CLIMATE]
+    # The limit is lifted to 5 kW: only what is still needed stays.
+    lifted = responder.replan(HOME, LIMITS, Demand(import_limit_kw=5.0), power_kw=0.4)
+    assert lifted is not None
+    assert sorted(entities(lifted.give_back)) == sorted([EV, CLIMATE])
+    assert entities(in_force(responder).steps) == [BATTERY]
+
+
+def test_a_replan_leaves_a_person_s_appliance_and_one_that_does_not_answer() -> None:
+    responder = curtailing()
+    responder.appliance_changed(
+        CLIMATE, EntityState("cool", {"temperature": 28}), EntityState("cool", {"temperature": 24})
+    )
+    # The light does not answer now (absent from what the caller read).
+    replan = responder.replan([SNAPSHOTS[1]], LIMITS, Demand(), power_kw=None)
+    assert replan is not None
+    assert entities(replan.give_back) == [EV]
+    assert entities(in_force(responder).steps) == [CLIMATE, LIGHT]
+
+
+def test_an_appliance_awaiting_restoration_is_curtailed_again_from_its_prior() -> None:
+    responder = curtailing()
+    give_back = responder.replan(SNAPSHOTS, LIMITS, Demand(), power_kw=None)
+    assert give_back is not None
+    todo = responder.take_restore(give_back.give_back)
+    responder.restored(todo, [True, False, True])  # the EV did not answer
+    assert entities(responder.restore_pending) == [EV]
+    # The level rises again while the EV still reads "off": its prior "on" is kept.
+    again = responder.replan(
+        (SNAPSHOTS[0], Snapshot(EV, Role.EV, "off"), SNAPSHOTS[2]), LIMITS, FULL, power_kw=None
+    )
+    assert again is not None
+    ev_step = next(s for s in again.curtail if s.entity_id == EV)
+    assert (ev_step.prior, ev_step.target) == ("on", "off")
+    assert responder.restore_pending == []
+
+
+def test_an_event_that_asks_only_in_a_later_interval_is_joined_at_its_start() -> None:
+    later = DrEvent(
+        "ev-late",
+        "p",
+        (
+            Interval(0, T0, timedelta(hours=1), {"SIMPLE": (0,)}),
+            Interval(1, T0 + timedelta(hours=1), timedelta(hours=1), {"SIMPLE": (2,)}),
+        ),
+        "test",
+    )
+    responder = Responder()
+    assert start(responder, later) == Decision(begin=True)
+    price_only = DrEvent(
+        "ev-price", "p", (Interval(0, T0, timedelta(hours=1), {"PRICE": (40.0,)}),), "test"
+    )
+    assert start(Responder(), price_only) == NOTHING

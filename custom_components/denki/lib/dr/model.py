@@ -148,6 +148,23 @@ class DrEvent:
         current = [interval for interval in self.intervals if interval.contains(moment)]
         return current[-1] if current else None
 
+    def boundaries(self) -> list[datetime]:
+        """Every moment its values may change: interval starts and ends, and each split.
+
+        A payload with several values splits its interval into equal parts
+        (User Guide, multi-valued payloads); each part's start is a boundary.
+        """
+        moments: set[datetime] = set()
+        for interval in self.intervals:
+            moments.add(interval.start)
+            if interval.duration == INFINITE:
+                continue
+            moments.add(interval.end)
+            for parts in {len(values) for values in interval.payloads.values()}:
+                for index in range(1, parts):
+                    moments.add(interval.start + interval.duration * index / parts)
+        return sorted(moments)
+
     def value_at(self, signal: str, moment: datetime) -> PayloadValue | None:
         """The payload of that type in force at that moment, if any."""
         interval = self.interval_at(moment)

@@ -7,12 +7,17 @@ household took part in each event, and answers each input with a decision
 for the Home Assistant half to carry out. It never calls a device, reads a
 clock or writes a file:
 
-- `start` (an event began): `Decision.begin` asks for a new plan. The caller
-  reads the appliances and gives them to `make_plan`, which returns the
-  steps to curtail. A second event while a plan is in force joins that plan.
+- `start` (an event began): `Decision.begin` asks for a plan. The caller
+  reads the appliances and the demand in force and gives them to `replan`,
+  which returns what to curtail and what to give back. A second event while
+  a plan is in force joins that plan, and the plan is made again.
+- `boundary` (an interval of an event in the plan began or ended, or such an
+  event was modified): the plan is made again for the new demand. A higher
+  level or a tighter limit adds appliances or depth, a lower one gives back.
 - `leave` / `end` / `opt` (an event was cancelled, ended or opted out of):
   the last event out ends the plan, and `Decision.restore` holds the steps to
-  put back, except those a person changed during the event.
+  put back, except those a person changed during the event; while other
+  events remain, the plan is made again for them.
 - `take_restore` / `restored`: the caller sends the restore commands and tells
   which succeeded; those that failed wait in `restore_pending`.
 - `appliance_changed`: a watched appliance's state moved. Either a person
@@ -25,13 +30,25 @@ class existed read unchanged.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Self
 
 from .model import DrEvent, OptState
-from .response import STATE, Limits, Snapshot, Step, curtailed_kw, is_override, plan, should_respond
+from .response import (
+    STATE,
+    Demand,
+    Limits,
+    Snapshot,
+    Step,
+    curtailed_kw,
+    is_override,
+    respond,
+    same_value,
+    should_respond,
+    step_kw,
+)
 from .store import EventStore
 
 UNAVAILABLE = "unavailable"
@@ -93,12 +110,29 @@ class Decision:
     """What the caller does after an input (nothing, when both fields are empty)."""
 
     begin: bool = False
-    """A new plan is in force: read the appliances and give them to `make_plan`."""
+    """Make the plan (again): read the appliances and the demand, and give them to `replan`."""
     restore: tuple[Step, ...] | None = None
     """The plan ended: put these back (with whatever awaits restoring), then watch anew."""
 
 
 NOTHING = Decision()
+
+
+@dataclass(frozen=True, slots=True)
+class Replan:
+    """What a new plan changes: steps to send now, and steps to give back."""
+
+    curtail: tuple[Step, ...] = ()
+    """New steps, and steps whose target moved (deeper or shallower); their `prior` is kept."""
+    give_back: tuple[Step, ...] = ()
+    """Appliances the demand no longer needs: put them back now, mid-event."""
+
+
+def _unwound(snapshot: Snapshot, step: Step) -> Snapshot:
+    """The appliance as it would be without the step: its watched value at the prior."""
+    if step.watch == STATE:
+        return replace(snapshot, state=step.prior)
+    return replace(snapshot, attributes={**snapshot.attributes, step.watch: step.prior})
 
 
 class Seen(StrEnum):
@@ -133,14 +167,18 @@ class Responder:
     ) -> Decision:
         """An event is in force: answer it if the household takes part and it asks for less."""
         chosen = automatic or event.opt is OptState.OPT_IN
-        if not chosen or not should_respond(event, now, limits):
+        if not chosen or not _asks(event, now, limits):
             return NOTHING
         self.participated[event.event_id] = True
         if self.response is not None:
             self.response.events.add(event.event_id)  # the plan in force answers it too
-            return NOTHING
-        self.response = Response({event.event_id}, [], now, baseline_kw)
+        else:
+            self.response = Response({event.event_id}, [], now, baseline_kw)
         return Decision(begin=True)
+
+    def boundary(self) -> Decision:
+        """An interval began or ended, or an event in the plan changed: plan again."""
+        return NOTHING if self.response is None else Decision(begin=True)
 
     def end(self, event: DrEvent) -> tuple[bool, Decision]:
         """An event ended: whether the household took part, and what to put back."""
@@ -154,7 +192,7 @@ class Responder:
             return NOTHING
         response.events.discard(event_id)
         if response.events:
-            return NOTHING
+            return Decision(begin=True)  # the events that remain may ask for less
         self.response = None
         return Decision(
             restore=tuple(s for s in response.steps if s.entity_id not in response.overridden)
@@ -188,13 +226,70 @@ class Responder:
 
     # --- the plan and the way back --------------------------------------------------------
 
-    def make_plan(self, snapshots: Iterable[Snapshot], limits: Limits) -> list[Step] | None:
-        """The steps to curtail now, kept in the plan; None when no new plan awaits them."""
+    def replan(
+        self,
+        snapshots: Iterable[Snapshot],
+        limits: Limits,
+        demand: Demand,
+        *,
+        power_kw: float | None,
+        draws: Mapping[str, float] | None = None,
+    ) -> Replan | None:
+        """Fit the plan in force to `demand`; None without a plan.
+
+        `snapshots` are the appliances as they are now; one the plan holds
+        (or one still awaiting restoration) is read at its prior value, so
+        the new plan starts from the household's own setting and a step
+        keeps its way back. `power_kw` is the home's draw now, with the
+        plan's curtailment in it; the plan's own steps are added back to
+        size an import limit (the draw before the plan when unknown). An
+        appliance a person took over, or one that does not answer now, is
+        left as it is.
+        """
         response = self.response
-        if response is None or response.steps:
+        if response is None:
             return None
-        response.steps = plan(snapshots, limits)
-        return response.steps
+        held = {step.entity_id: step for step in response.steps}
+        pending = {step.entity_id: step for step in self.restore_pending}
+        free: list[Snapshot] = []
+        for snapshot in snapshots:
+            if snapshot.entity_id in response.overridden:
+                continue
+            prior = held.get(snapshot.entity_id) or pending.get(snapshot.entity_id)
+            free.append(snapshot if prior is None else _unwound(snapshot, prior))
+        present = {snapshot.entity_id for snapshot in free}
+        in_force = [s for s in response.steps if s.entity_id in present]
+        uncurtailed = (
+            response.baseline_kw
+            if power_kw is None
+            else power_kw + sum(step_kw(step) for step in in_force)
+        )
+        wanted = {
+            step.entity_id: step
+            for step in respond(free, limits, demand, power_kw=uncurtailed, draws=draws)
+        }
+        steps: list[Step] = []
+        curtail: list[Step] = []
+        give_back: list[Step] = []
+        for step in response.steps:
+            if step.entity_id not in present:
+                steps.append(step)  # a person's, or it does not answer: left as it is
+                continue
+            new = wanted.pop(step.entity_id, None)
+            if new is None:
+                give_back.append(step)
+            elif same_value(step.watch, new.target, step.target):
+                steps.append(step)
+            else:
+                steps.append(new)
+                curtail.append(new)
+        for new in wanted.values():
+            steps.append(new)
+            curtail.append(new)
+        if taken := {step.entity_id for step in curtail} & pending.keys():
+            self.restore_pending = [s for s in self.restore_pending if s.entity_id not in taken]
+        response.steps = steps
+        return Replan(tuple(curtail), tuple(give_back))
 
     def take_restore(self, steps: Iterable[Step]) -> list[Step]:
         """The steps to put back now: those awaiting restoration and `steps`, one per entity."""
@@ -263,6 +358,15 @@ class Responder:
         self.response = Response.from_dict(stored["response"]) if stored.get("response") else None
         self.restore_pending = [Step.from_dict(s) for s in stored.get("restore", ())]
         self.participated = dict(stored.get("participated", {}))
+
+
+def _asks(event: DrEvent, now: datetime, limits: Limits) -> bool:
+    """Whether the event asks for less now or at any later boundary of it."""
+    return any(
+        should_respond(event, moment, limits)
+        for moment in (now, *event.boundaries())
+        if now <= moment < event.end
+    )
 
 
 def stored_dict(store: EventStore, responder: Responder) -> dict[str, Any]:
