@@ -8,9 +8,11 @@ it:
 - the entities (calendar, event, sensors) are told;
 - at the start of an event the household takes part in, the automatic
   response runs the plan of `lib.dr.response` on the appliances chosen in
-  the options, after recording how each one was; at the end, on a
-  cancellation or an opt-out, every appliance still in the plan is put back
-  exactly. An appliance a person changes during the event leaves the plan:
+  the options, after recording how each one was; at every boundary of an
+  interval, and on every modification, the plan is made again for what is
+  asked then (a higher level adds appliances or depth, a lower one or a
+  looser limit gives back); at the end, on a cancellation or an opt-out,
+  every appliance still in the plan is put back exactly. An appliance a person changes during the event leaves the plan:
   it is neither touched again nor "restored" over that person's choice;
 - a restart during an event keeps the plan (it is stored), and a restart
   after an event ended puts the appliances back as soon as they answer.
@@ -32,11 +34,12 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import Context, Event, EventStateChangedData, HomeAssistant, State, callback
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import (
     async_track_point_in_utc_time,
@@ -78,8 +81,8 @@ from ..lib.dr import (
 )
 from ..lib.dr.baseline import BaselineWindow
 from ..lib.dr.reports import OutboxError, ReportPlanner, ReportThrottle
-from ..lib.dr.responder import Decision, EntityState, Responder, Response, Seen, stored_dict
-from ..lib.dr.response import Limits, Role, Snapshot, Step
+from ..lib.dr.responder import Decision, EntityState, Replan, Responder, Response, Seen, stored_dict
+from ..lib.dr.response import Demand, Limits, Role, Snapshot, Step, demand_at, respond
 from ..units import kilowatts
 from .source import Source
 
@@ -141,6 +144,8 @@ class AggregatorHub:
         """Events absent from the aggregator's latest full list, since when."""
         self._aliases: dict[str, str] = {}
         """A re-posted event's id at the aggregator -> the id the store keeps it under."""
+        self._planned_for: Demand | None = None
+        """The demand the plan in force was made for (the clock re-plans when it moves)."""
 
     # --- set-up -------------------------------------------------------------------
 
@@ -335,11 +340,42 @@ class AggregatorHub:
                 self._on_ended(change.event)
             elif change.kind is ChangeKind.CANCELLED:
                 self._leave(change.event.event_id)
+            elif change.kind is ChangeKind.MODIFIED:
+                self._on_modified(change.event, now)
         if changes:
             self._schedule(now)
             self._save()
         # Even without a change: a multi-interval event's level moves with the clock.
+        self._follow_demand(now)
         self._update()
+
+    def _on_modified(self, event: DrEvent, now: datetime) -> None:
+        """An event changed: answer it if it now asks, and make the plan again."""
+        if event.status_at(now) is not EventStatus.ACTIVE:
+            return
+        response = self.responder.response
+        if response is not None and event.event_id in response.events:
+            self._carry_out(self.responder.boundary(), event.event_id)
+        else:
+            self._on_started(event, now)
+
+    def _demand(self, now: datetime) -> Demand:
+        """What the events the plan answers ask for now."""
+        response = self.responder.response
+        events = [
+            event
+            for event in self.store.active(now)
+            if response is not None and event.event_id in response.events
+        ]
+        return demand_at(events, now, self.limits)
+
+    def _follow_demand(self, now: datetime) -> None:
+        """Make the plan again when the demand in force moved (an interval's boundary)."""
+        if self.responder.response is None:
+            return
+        # None: a plan from before a restart, made for a demand not known now.
+        if self._planned_for is None or self._demand(now) != self._planned_for:
+            self._carry_out(self.responder.boundary(), "an interval boundary")
 
     def _on_started(self, event: DrEvent, now: datetime) -> None:
         self._carry_out(
@@ -365,7 +401,7 @@ class AggregatorHub:
     def _carry_out(self, decision: Decision, event_id: str) -> None:
         """Start curtailing for a new plan, or put back what an ended plan held."""
         if decision.begin:
-            self.hass.async_create_task(self._curtail(), f"denki curtail for {event_id}")
+            self.hass.async_create_task(self._replan(), f"denki plan for {event_id}")
         if decision.restore is not None:
             self._watch_appliances()
             self.hass.async_create_task(self._restore_steps(decision.restore), "denki restore")
@@ -406,7 +442,7 @@ class AggregatorHub:
             moment
             for event in self.store.events
             if not event.cancelled
-            for moment in (event.start, event.end)
+            for moment in (event.start, *event.boundaries(), event.end)
             if moment > now
         ]
         if moments:
@@ -434,38 +470,105 @@ class AggregatorHub:
                 snapshots.append(Snapshot(entity_id, role, state.state, dict(state.attributes)))
         return snapshots
 
-    async def _curtail(self) -> None:
-        """Record every appliance's state, then curtail them all at once."""
+    def _draws(self) -> dict[str, float]:
+        """Each planned appliance's measured draw, in kW: a power sensor on its device.
+
+        A battery's power sensor tells its charge or discharge, not a draw to
+        give up, so batteries are always counted at their estimate.
+        """
+        registry = er.async_get(self.hass)
+        draws: dict[str, float] = {}
+        for role, option in ROLE_OPTIONS.items():
+            if role is Role.BATTERY:
+                continue
+            for entity_id in self.entry.options.get(option, ()):
+                entry = registry.async_get(entity_id)
+                if entry is None or entry.device_id is None:
+                    continue
+                measured = [
+                    kw
+                    for other in er.async_entries_for_device(registry, entry.device_id)
+                    if other.domain == "sensor"
+                    and (other.device_class or other.original_device_class)
+                    == SensorDeviceClass.POWER
+                    and (kw := kilowatts(self.hass.states.get(other.entity_id))) is not None
+                ]
+                if measured:
+                    draws[entity_id] = max(measured)
+        return draws
+
+    def preview(self, event: DrEvent) -> list[Step]:
+        """What the automatic response would do for `event` if it started now (nothing sent)."""
+        chosen = self.automatic or event.opt is OptState.OPT_IN
+        if not chosen or not event.participating:
+            return []
+        at = event.start if event.start > dt_util.utcnow() else dt_util.utcnow()
+        for moment in (at, *event.boundaries()):
+            demand = demand_at([event], moment, self.limits)
+            if moment >= at and demand != Demand():
+                break
+        else:
+            return []
+        return respond(
+            self._snapshots(), self.limits, demand, power_kw=self.power_kw, draws=self._draws()
+        )
+
+    async def _replan(self) -> None:
+        """Fit the plan to the demand in force: curtail what it adds, give back what it drops."""
         async with self._lock:
-            steps = self.responder.make_plan(self._snapshots(), self.limits)
-            if steps is None:
+            now = dt_util.utcnow()
+            demand = self._demand(now)
+            replan = self.responder.replan(
+                self._snapshots(),
+                self.limits,
+                demand,
+                power_kw=self.power_kw,
+                draws=self._draws(),
+            )
+            if replan is None:
+                return
+            self._planned_for = demand
+            if replan == Replan():
                 return
             # Stored before any command: a crash mid-way still knows the way back.
             await self._storage.async_save(self._to_dict())
             self._watch_appliances()
             results = await asyncio.gather(
-                *(self._call(step, step.curtail.as_dict()) for step in steps)
+                *(self._call(step, step.curtail.as_dict()) for step in replan.curtail)
             )
-            LOGGER.info(
-                "Demand response: %s of %s appliance(s) curtailed", sum(results), len(steps)
-            )
+            if replan.curtail:
+                LOGGER.info(
+                    "Demand response: %s of %s appliance(s) curtailed (%s)",
+                    sum(results),
+                    len(replan.curtail),
+                    _describe(demand),
+                )
+            if replan.give_back:
+                LOGGER.info(
+                    "Demand response: %s given back (%s)",
+                    ", ".join(step.entity_id for step in replan.give_back),
+                    _describe(demand),
+                )
+                await self._put_back(replan.give_back)
         self._update()
 
     async def _restore_steps(self, steps: tuple[Step, ...]) -> None:
         """Put appliances back; what cannot be reached now is retried when it answers."""
         async with self._lock:
-            todo = self.responder.take_restore(steps)
-            results = await asyncio.gather(
-                *(self._call(step, step.restore.as_dict()) for step in todo)
-            )
-            if waiting := self.responder.restored(todo, results):
-                LOGGER.warning(
-                    "Could not put back %s yet; retrying when they answer",
-                    ", ".join(step.entity_id for step in waiting),
-                )
-            await self._storage.async_save(self._to_dict())
-            self._watch_appliances()
+            await self._put_back(steps)
         self._update()
+
+    async def _put_back(self, steps: tuple[Step, ...]) -> None:
+        """`_restore_steps` under the lock the caller holds."""
+        todo = self.responder.take_restore(steps)
+        results = await asyncio.gather(*(self._call(step, step.restore.as_dict()) for step in todo))
+        if waiting := self.responder.restored(todo, results):
+            LOGGER.warning(
+                "Could not put back %s yet; retrying when they answer",
+                ", ".join(step.entity_id for step in waiting),
+            )
+        await self._storage.async_save(self._to_dict())
+        self._watch_appliances()
 
     async def _call(self, step: Step, command: dict[str, Any]) -> bool:
         state = self.hass.states.get(step.entity_id)
@@ -588,6 +691,18 @@ class AggregatorHub:
 def _same_event(known: DrEvent, new: DrEvent) -> bool:
     """Whether `new` is `known` re-posted: the same program, intervals and values."""
     return known.program_id == new.program_id and known.intervals == new.intervals
+
+
+def _describe(demand: Demand) -> str:
+    """The demand in a log line."""
+    parts = [f"depth {demand.depth.name.lower()}"]
+    if demand.import_limit_kw is not None:
+        parts.append(f"import limit {demand.import_limit_kw} kW")
+    if demand.reduce_kw is not None:
+        parts.append(f"reduce {demand.reduce_kw} kW")
+    if demand.export_limit_kw is not None:
+        parts.append(f"export limit {demand.export_limit_kw} kW")
+    return ", ".join(parts)
 
 
 def _plain(state: State | None) -> EntityState | None:
