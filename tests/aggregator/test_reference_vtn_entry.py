@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -21,6 +22,7 @@ from custom_components.denki.const import (
     CONF_CLIENT_ID,
     CONF_CLIENT_SECRET,
     CONF_KIND,
+    CONF_POWER_ENTITY,
     CONF_PROGRAM,
     CONF_PROTOCOL,
     CONF_SCOPE,
@@ -31,10 +33,12 @@ from custom_components.denki.const import (
     PROTOCOL_OPENADR3,
     EntryKind,
 )
+from tests.appliances.conftest import AIRCON, BATTERY, HEATER, LIGHT, LIVING, OUTSIDE, Lan
 from tests.lib.openadr import test_reference_vtn as reference
 from tests.lib.openadr.test_reference_vtn import VEN_ID, VEN_SECRET, Bl, Vtn
 
-from .conftest import set_up
+from .conftest import set_up, until
+from .test_response import CURTAILED, devices, plan_options
 
 pytestmark = reference.pytestmark  # skipped where the reference VTN is not there
 vtn = reference.vtn  # its fixture: a reference VTN of the test's own
@@ -151,3 +155,69 @@ async def test_token_url_configured_and_the_client_auth_that_worked_remembered(
     info = _source(entry).client.token_info
     assert info is not None
     assert info.attempts == ("form: 200",)
+
+
+async def test_the_response_follows_the_reference_vtn_s_intervals(  # noqa: PLR0917 - fixtures
+    hass: HomeAssistant,
+    vtn: Vtn,
+    loaded: MockConfigEntry,
+    lan: Lan,
+    entity_registry: er.EntityRegistry,
+    fast_poll: None,
+) -> None:
+    """Issue 20 item 5 against the reference VTN: a level that rises, an import limit that shrinks.
+
+    The event's intervals chain from its intervalPeriod (5 s each), as the
+    VTN stores them; Denki polls it every 0.2 s.
+    """
+    bl: Bl = await hass.async_add_executor_job(Bl, vtn.base)
+    seconds = 5
+    start = dt_util.utcnow() + timedelta(seconds=3)
+
+    def business() -> str:
+        program = bl.program("kanto-dr")
+        return bl.event(
+            program,
+            "rising",
+            intervalPeriod={"start": _iso(start), "duration": f"PT{seconds}S"},
+            intervals=[
+                {"id": 0, "payloads": [{"type": "SIMPLE", "values": [1]}]},
+                {"id": 1, "payloads": [{"type": "SIMPLE", "values": [2]}]},
+                {"id": 2, "payloads": [{"type": "IMPORT_CAPACITY_LIMIT", "values": [1.5]}]},
+                {"id": 3, "payloads": [{"type": "IMPORT_CAPACITY_LIMIT", "values": [0.1]}]},
+            ],
+        )
+
+    await hass.async_add_executor_job(business)
+    hass.states.async_set("sensor.home_power", "3000", {"unit_of_measurement": "W"})
+    entry = _entry(vtn.base)
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        entry,
+        options={**plan_options(entity_registry), CONF_POWER_ENTITY: "sensor.home_power"},
+    )
+    await set_up(hass, entry)
+    before = devices(lan)
+    moderate = {
+        **CURTAILED,
+        (LIVING, AIRCON, 0xB3): bytes((27,)),
+        (OUTSIDE, LIGHT, 0xB0): before[(OUTSIDE, LIGHT, 0xB0)],
+    }
+    await until(lambda: devices(lan) == moderate, seconds + 5)
+    await until(lambda: devices(lan) == CURTAILED, seconds + 3)
+    # The meter reads what the curtailment left of a 3 kW home.
+    response = entry.runtime_data.response
+    assert response is not None
+    kw = sum(step.kw or 0.0 for step in response.steps)
+    hass.states.async_set(
+        "sensor.home_power", str(round((3.0 - kw) * 1000)), {"unit_of_measurement": "W"}
+    )
+    # 1.5 kW allowed of the 3 kW: the battery alone (2 kW estimated); the rest given back.
+    battery_only = {**before, (OUTSIDE, BATTERY, 0xDA): b"\x43"}
+    await until(lambda: devices(lan) == battery_only, seconds + 3)
+    hass.states.async_set("sensor.home_power", "1000", {"unit_of_measurement": "W"})
+    # 0.1 kW allowed: 2.9 kW to find; the EcoCute joins the battery.
+    await until(lambda: devices(lan)[(LIVING, HEATER, 0xB0)] == b"\x43", seconds + 3)
+    assert devices(lan)[(OUTSIDE, BATTERY, 0xDA)] == b"\x43"
+    await until(lambda: devices(lan) == before, seconds + 5)
+    await hass.config_entries.async_unload(entry.entry_id)

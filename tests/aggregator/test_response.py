@@ -27,7 +27,7 @@ from custom_components.denki.const import (
     CONF_WATER_HEATERS,
     DOMAIN,
 )
-from custom_components.denki.lib.dr.mqtt_profile import decode_report
+from custom_components.denki.lib.dr.mqtt_profile import SCHEMA, decode_report
 from simulators.echonet_node import SimulatedNode
 from tests.appliances.conftest import (
     AIRCON,
@@ -318,3 +318,97 @@ async def test_an_unreadable_event_over_mqtt_raises_a_repair_issue_and_nothing_m
     await until(lambda: home.runtime_data.source.link.dropped == 2)
     assert devices(lan) == before
     assert home.runtime_data.store.events == []
+
+
+def _intervals_event(
+    event_id: str, start: Any, seconds: float, payloads: list[dict[str, list[Any]]]
+) -> bytes:
+    """An MQTT profile event of consecutive intervals, each `seconds` long."""
+    return json.dumps(
+        {
+            "schema": SCHEMA,
+            "type": "event",
+            "event": {
+                "id": event_id,
+                "program": "kanto-dr",
+                "name": f"Peak {event_id}",
+                "intervals": [
+                    {
+                        "id": index,
+                        "start": (start + timedelta(seconds=seconds * index)).isoformat(),
+                        "duration": f"PT{int(seconds)}S",
+                        "payloads": payload,
+                    }
+                    for index, payload in enumerate(payloads)
+                ],
+            },
+        }
+    ).encode()
+
+
+async def test_every_interval_re_plans_deeper_shallower_and_by_the_import_limit(  # noqa: PLR0917 - fixtures
+    hass: HomeAssistant,
+    loaded: MockConfigEntry,
+    broker_port: int,
+    lan: Lan,
+    aggregator: aiomqtt.Client,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """Issue 20 item 5: level 1, then 2, then 0, then an import limit that shrinks."""
+    hass.states.async_set("sensor.home_power", "3000", {"unit_of_measurement": "W"})
+    entry = mqtt_entry(
+        broker_port, **plan_options(entity_registry), **{CONF_POWER_ENTITY: "sensor.home_power"}
+    )
+    await set_up(hass, entry)
+    hub = entry.runtime_data
+    before = devices(lan)
+    start = dt_util.utcnow() + timedelta(seconds=1)
+    seconds = 5
+    await aggregator.publish(
+        TOPICS.events,
+        _intervals_event(
+            "ev-levels",
+            start,
+            seconds,
+            [
+                {"SIMPLE": [1]},
+                {"SIMPLE": [2]},
+                {"SIMPLE": [0]},
+                {"IMPORT_CAPACITY_LIMIT": [1.5]},  # 3 kW drawn: 1.5 kW to find
+                {"IMPORT_CAPACITY_LIMIT": [0.1]},
+            ],
+        ),
+        qos=1,
+    )
+    # Level 1: no comfort cost, and half the offset: 26 -> 27 degC; the light stays at 80 %.
+    moderate = {
+        **CURTAILED,
+        (LIVING, AIRCON, 0xB3): bytes((27,)),
+        (OUTSIDE, LIGHT, 0xB0): before[(OUTSIDE, LIGHT, 0xB0)],
+    }
+    await until(lambda: devices(lan) == moderate, seconds + 3)
+    # Level 2: deeper (28 degC) and the light dimmed.
+    await until(lambda: devices(lan) == CURTAILED, seconds + 3)
+    response = hub.response
+    assert response is not None
+    assert {step.prior for step in response.steps} == {26, "automatic", "charging", 204}
+    # Level 0: everything given back mid-event; the event goes on.
+    await until(lambda: devices(lan) == before, seconds + 3)
+    assert hub.response is not None
+    assert hub.current() is not None
+    # 1.5 kW to find: the battery alone (2 kW estimated), nothing that costs comfort.
+    battery_only = {**before, (OUTSIDE, BATTERY, 0xDA): b"\x43"}
+    await until(lambda: devices(lan) == battery_only, seconds + 3)
+    # The limit shrinks to 0.1 kW: 4.9 kW to find with the battery's 2 kW in force: more join.
+    await until(
+        lambda: (
+            devices(lan)[(LIVING, HEATER, 0xB0)] == b"\x43"
+            and devices(lan)[(LIVING, AIRCON, 0xB3)] == bytes((28,))
+        ),
+        seconds + 3,
+    )
+    assert devices(lan)[(OUTSIDE, BATTERY, 0xDA)] == b"\x43"
+    # The event ends: every appliance back as it was before the event.
+    await until(lambda: devices(lan) == before, seconds + 5)
+    await until(lambda: hub.response is None)
+    await hass.config_entries.async_unload(entry.entry_id)
