@@ -16,6 +16,14 @@ cancelled and the restore timed the same way, until all four hold their
 prior values again. Each run has an event of its own, and the next starts
 only once the hub is idle again (the restore's store write done).
 
+Then an interval change: an event whose first interval is SIMPLE 1 (the
+air conditioner at half its offset, the light untouched) and whose second,
+a few seconds later, is SIMPLE 2. The clock starts at the boundary itself
+(its wall-clock instant taken onto the performance counter) and stops when
+the air conditioner holds +2 degC and the light half its brightness: the
+timer, the new demand, the re-plan and the two Sets. Its baseline is the
+same two changes as two blocking service calls.
+
 Side by side, in the same run: the same four changes made the way a plain
 automation with four actions makes them, one blocking service call after
 another, timed from the first call to the devices holding the values, and
@@ -32,6 +40,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+import json
 import statistics
 import tempfile
 import time
@@ -55,6 +64,7 @@ from custom_components.denki.const import (
     CONF_LIGHTS,
     CONF_WATER_HEATERS,
 )
+from custom_components.denki.lib.dr.mqtt_profile import SCHEMA
 from custom_components.denki.lib.echonet import RetryPolicy
 from simulators.echonet_devices import (
     air_conditioner,
@@ -133,7 +143,11 @@ class Results:
 
     denki: list[float] = field(default_factory=list)
     restore: list[float] = field(default_factory=list)
+    interval: list[float] = field(default_factory=list)
+    """From an interval's boundary (SIMPLE 1 -> 2) to the two deeper Sets held."""
     sequential: list[float] = field(default_factory=list)
+    sequential_two: list[float] = field(default_factory=list)
+    """The interval change's two Sets as two blocking service calls."""
     before: Values = field(default_factory=dict)
     curtailed: list[Values] = field(default_factory=list)
     """The devices' values once each Denki response was complete."""
@@ -241,6 +255,97 @@ async def _denki(
     await hass.async_block_till_done()  # the restore's store write done: the hub is idle
 
 
+def moderate(before: Values) -> Values:
+    """SIMPLE 1: the air conditioner at +1 degC, the light as it was; the rest as at SIMPLE 2."""
+    return {
+        **CURTAILED,
+        (LIVING, AIRCON, 0xB3): bytes((27,)),
+        (OUTSIDE, LIGHT, 0xB0): before[(OUTSIDE, LIGHT, 0xB0)],
+    }
+
+
+BOUNDARY_AFTER = 1.5
+"""Seconds from the publish to the interval boundary: time enough for SIMPLE 1's plan."""
+
+
+async def _interval_change(
+    hass: HomeAssistant,
+    aggregator: aiomqtt.Client,
+    arrival: Arrival,
+    results: Results,
+    event_id: str,
+) -> None:
+    """SIMPLE 1 then SIMPLE 2: timed from the boundary to the deeper plan held."""
+    now = dt_util.utcnow()
+    boundary = now + timedelta(seconds=BOUNDARY_AFTER)
+    perf_at_now = time.perf_counter()
+    start = now - timedelta(seconds=1)
+    message = json.dumps(
+        {
+            "schema": SCHEMA,
+            "type": "event",
+            "event": {
+                "id": event_id,
+                "program": "kanto-dr",
+                "intervals": [
+                    {
+                        "id": 0,
+                        "start": start.isoformat(),
+                        "duration": f"PT{(boundary - start).total_seconds():.3f}S",
+                        "payloads": {"SIMPLE": [1]},
+                    },
+                    {
+                        "id": 1,
+                        "start": boundary.isoformat(),
+                        "duration": "PT600S",
+                        "payloads": {"SIMPLE": [2]},
+                    },
+                ],
+            },
+        }
+    ).encode()
+    arrival.arm(moderate(results.before))
+    await aggregator.publish(TOPICS.events, message, qos=1)
+    await arrival.since(perf_at_now)
+    arrival.arm(CURTAILED)
+    t0 = perf_at_now + (boundary - now).total_seconds()
+    results.interval.append(await arrival.since(t0))
+    await hass.async_block_till_done()
+    arrival.arm(results.before)
+    await aggregator.publish(TOPICS.events, mqtt_cancel(event_id), qos=1)
+    await arrival.since(time.perf_counter())
+    await hass.async_block_till_done()
+
+
+async def _sequential_two(
+    hass: HomeAssistant, plan: dict[str, list[str]], arrival: Arrival, before: Values
+) -> float:
+    """The interval change's two Sets as two blocking calls, from SIMPLE 1's values."""
+    climate, light = plan[CONF_CLIMATES][0], plan[CONF_LIGHTS][0]
+    arrival.arm(moderate(before))
+    t0 = time.perf_counter()
+    for domain, service, data in _calls(plan, curtail=True):
+        if domain != "light":
+            half = {"temperature": 27} if domain == "climate" else {}
+            await hass.services.async_call(domain, service, {**data, **half}, blocking=True)
+    await arrival.since(t0)
+    arrival.arm(CURTAILED)
+    t0 = time.perf_counter()
+    await hass.services.async_call(
+        "climate", "set_temperature", {"entity_id": climate, "temperature": 28}, blocking=True
+    )
+    await hass.services.async_call(
+        "light", "turn_on", {"entity_id": light, "brightness": 102}, blocking=True
+    )
+    elapsed = await arrival.since(t0)
+    arrival.arm(before)
+    for domain, service, data in _calls(plan, curtail=False):
+        await hass.services.async_call(domain, service, data, blocking=True)
+    await arrival.since(t0)
+    await hass.async_block_till_done()
+    return elapsed
+
+
 async def measure(runs: int) -> Results:
     """Denki's response and restore times, and the sequential baseline's, `runs` times each."""
     results = Results()
@@ -289,11 +394,15 @@ async def _measure(hass: HomeAssistant, port: int, lan: Lan, runs: int, results:
             await _denki(hass, aggregator, arrival, results, f"bench-{n}")
             assert entry.runtime_data.response is None
             assert entry.runtime_data.restore_pending == []
+            await _interval_change(hass, aggregator, arrival, results, f"bench-interval-{n}")
+            assert entry.runtime_data.response is None
+            assert entry.runtime_data.restore_pending == []
     # The aggregator entry out of the way: nothing but the four calls moves the devices.
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     for _ in range(runs):
         results.sequential.append(await _sequential(hass, plan, arrival, results.before))
+        results.sequential_two.append(await _sequential_two(hass, plan, arrival, results.before))
     results.after = devices(lan)
 
 
@@ -315,7 +424,9 @@ def main() -> None:
     rows = (
         ("Denki: event received -> all 4 curtailed", results.denki),
         ("Denki: cancel received -> all 4 put back", results.restore),
+        ("Denki: interval boundary (SIMPLE 1 -> 2) -> re-planned, 2 deeper", results.interval),
         ("4 sequential blocking service calls -> all 4 changed", results.sequential),
+        ("2 sequential blocking service calls -> the 2 changed", results.sequential_two),
     )
     for label, values in rows:
         median, worst = statistics.median(values), max(values)
@@ -346,6 +457,13 @@ def main() -> None:
                 f"target {TARGET:g} s",
                 max(results.denki) * 1000,
                 TARGET * 1000,
+                "ms",
+            ),
+            Row(
+                "interval change -> appliances re-planned, median",
+                "2 sequential service calls",
+                statistics.median(results.interval) * 1000,
+                statistics.median(results.sequential_two) * 1000,
                 "ms",
             ),
             Row(
