@@ -412,3 +412,44 @@ async def test_every_interval_re_plans_deeper_shallower_and_by_the_import_limit(
     await until(lambda: devices(lan) == before, seconds + 5)
     await until(lambda: hub.response is None)
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_the_next_event_tells_what_the_home_will_do(
+    hass: HomeAssistant,
+    home: MockConfigEntry,
+    lan: Lan,
+    aggregator: aiomqtt.Client,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """The next-event sensor's `planned`: each appliance, from what to what; nothing is sent."""
+    before = devices(lan)
+    start = dt_util.utcnow() + timedelta(hours=1)
+    await aggregator.publish(
+        TOPICS.events,
+        mqtt_event("ev-next", start, timedelta(hours=1), {"SIMPLE": [1]}),
+        qos=1,
+    )
+    sensor = "sensor.aggregator_next_event_start"
+    await until(
+        lambda: (
+            (hass.states.get(sensor) or None) is not None
+            and "planned" in hass.states.get(sensor).attributes
+        )
+    )
+    planned = {item["entity_id"]: item for item in hass.states.get(sensor).attributes["planned"]}
+    options = plan_options(entity_registry)
+    climate = options[CONF_CLIMATES][0]
+    assert planned[climate] == {
+        "entity_id": climate,
+        "role": "climate",
+        "watch": "temperature",
+        "from": 26,
+        "to": 27,
+    }
+    assert planned[options[CONF_WATER_HEATERS][0]]["to"] == "manual_stop"
+    assert planned[options[CONF_BATTERIES][0]]["to"] == "discharging"
+    assert options[CONF_LIGHTS][0] not in planned  # level 1 leaves the lights
+    assert devices(lan) == before
+    # Opted out: nothing is planned.
+    await hass.services.async_call(DOMAIN, "opt_out", {"event_id": "ev-next"}, blocking=True)
+    await until(lambda: hass.states.get(sensor).attributes["planned"] == [])

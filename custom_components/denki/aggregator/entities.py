@@ -23,6 +23,7 @@ from homeassistant.util import dt as dt_util
 
 from ..entity import ServiceEntity
 from ..lib.dr import DrEvent, SignalType
+from ..lib.dr.response import Step
 from .hub import AggregatorConfigEntry, AggregatorHub
 
 LONGEST_SHOWN = timedelta(days=366)
@@ -135,6 +136,20 @@ def upcoming_values(event: DrEvent | None) -> dict[str, Any]:
         else:
             summary[f"{name}_min"] = min(numbers)
     return {**attributes(event), **summary, "intervals": intervals}
+
+
+def planned(steps: list[Step]) -> list[dict[str, Any]]:
+    """What the automatic response would do, appliance by appliance, for the card and automations."""
+    return [
+        {
+            "entity_id": step.entity_id,
+            "role": step.role.value,
+            "watch": step.watch,
+            "from": step.prior,
+            "to": step.target,
+        }
+        for step in steps
+    ]
 
 
 def _calendar_event(event: DrEvent) -> CalendarEvent:
@@ -264,7 +279,7 @@ class DrSensor(AggregatorEntity, SensorEntity):
 
     entity_description: DrSensorDescription
     # The next event's intervals are for automations, not for the recorder's history.
-    _unrecorded_attributes = frozenset({"intervals"})
+    _unrecorded_attributes = frozenset({"intervals", "planned"})
 
     def __init__(self, hub: AggregatorHub, description: DrSensorDescription) -> None:
         """Show `description`'s value."""
@@ -280,7 +295,10 @@ class DrSensor(AggregatorEntity, SensorEntity):
     def extra_state_attributes(self) -> dict[str, Any] | None:
         """The next event's values (next-event sensor); the plan's appliances (appliances sensor)."""
         if self.entity_description.key == "next_event_start":
-            return upcoming_values(self.hub.store.next_pending(dt_util.utcnow())) or None
+            upcoming = self.hub.store.next_pending(dt_util.utcnow())
+            if upcoming is None:
+                return None
+            return {**upcoming_values(upcoming), "planned": planned(self.hub.preview(upcoming))}
         response = self.hub.response
         if self.entity_description.key != "appliances_in_plan" or response is None:
             return None
