@@ -14,6 +14,7 @@ from typing import Any
 
 import aiomqtt
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.util import dt as dt_util
 import pytest
@@ -40,7 +41,7 @@ from tests.appliances.conftest import (
     entity_id_of,
 )
 
-from .conftest import TOPICS, mqtt_cancel, mqtt_entry, mqtt_event, set_up, until
+from .conftest import TOPICS, mqtt_cancel, mqtt_entry, mqtt_event, oa3_entry, set_up, until
 
 WATCHED = (
     (LIVING, AIRCON, 0xB3),
@@ -453,3 +454,34 @@ async def test_the_next_event_tells_what_the_home_will_do(
     # Opted out: nothing is planned.
     await hass.services.async_call(DOMAIN, "opt_out", {"event_id": "ev-next"}, blocking=True)
     await until(lambda: hass.states.get(sensor).attributes["planned"] == [])
+
+
+async def test_with_two_aggregators_an_event_id_finds_its_own(
+    hass: HomeAssistant,
+    broker_port: int,
+    aggregator: aiomqtt.Client,
+    vtn: tuple[Any, str],
+) -> None:
+    """The card sends only an event's id: the aggregator that holds it answers."""
+    _, base = vtn
+    openadr = oa3_entry(base)
+    await set_up(hass, openadr)
+    mqtt = mqtt_entry(broker_port)
+    await set_up(hass, mqtt)
+    start = dt_util.utcnow() + timedelta(hours=1)
+    await aggregator.publish(
+        TOPICS.events, mqtt_event("ev-mqtt", start, timedelta(hours=1), {"SIMPLE": [1]}), qos=1
+    )
+    await until(lambda: mqtt.runtime_data.store.get("ev-mqtt") is not None)
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(DOMAIN, "opt_out", {}, blocking=True)
+    assert err.value.translation_key == "aggregator_ambiguous"
+    response = await hass.services.async_call(
+        DOMAIN, "opt_out", {"event_id": "ev-mqtt"}, blocking=True, return_response=True
+    )
+    assert response == {"event_id": "ev-mqtt", "opt": "opt_out"}
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(DOMAIN, "opt_out", {"event_id": "nope"}, blocking=True)
+    assert err.value.translation_key == "aggregator_ambiguous"
+    for entry in (openadr, mqtt):
+        await hass.config_entries.async_unload(entry.entry_id)

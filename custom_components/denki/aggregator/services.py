@@ -30,14 +30,24 @@ SCHEMA = probatio.Schema(
 )
 
 
-def _hub(hass: HomeAssistant, entry_id: str | None) -> AggregatorHub:
-    """The aggregator asked for, or the only one there is."""
+def _hub(hass: HomeAssistant, entry_id: str | None, event_id: str | None = None) -> AggregatorHub:
+    """The aggregator asked for, or the one that knows the event, or the only one there is."""
     entries = [
         entry
         for entry in hass.config_entries.async_entries(DOMAIN)
         if entry.data.get(CONF_KIND) == EntryKind.AGGREGATOR
         and (entry_id is None or entry.entry_id == entry_id)
     ]
+    if entry_id is None and event_id is not None and len(entries) > 1:
+        # The card knows an event's id, not its entry: the loaded aggregator that holds it.
+        holding = [
+            entry
+            for entry in entries
+            if entry.state is ConfigEntryState.LOADED
+            and entry.runtime_data.store.get(event_id) is not None
+        ]
+        if len(holding) == 1:
+            entries = holding
     if not entries:
         raise ServiceValidationError(
             translation_domain=DOMAIN, translation_key="aggregator_not_found"
@@ -80,7 +90,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
     """Register `denki.opt_in` and `denki.opt_out`."""
 
     async def _set(call: ServiceCall, opt: OptState) -> ServiceResponse:
-        hub = _hub(hass, call.data.get(ATTR_CONFIG_ENTRY_ID))
+        hub = _hub(hass, call.data.get(ATTR_CONFIG_ENTRY_ID), call.data.get(ATTR_EVENT_ID))
         event = _event(hub, call.data.get(ATTR_EVENT_ID))
         event = await hub.async_set_opt(event.event_id, opt)
         return {"event_id": event.event_id, "opt": str(event.opt)}
