@@ -35,6 +35,8 @@ class VtnState:
     tokens: set[str] = field(default_factory=set)
     token_requests: int = 0
     fail_next: int = 0
+    public: bool = False
+    """Answer without a token: a public VTN that needs no credentials (issue 20, item 7)."""
 
     def revoke_tokens(self) -> None:
         """Every issued token stops working."""
@@ -54,7 +56,7 @@ async def _faults(request: web.Request, handler: Any) -> web.StreamResponse:
     if state.fail_next:
         state.fail_next -= 1
         return _problem(500, "simulated failure")
-    if not request.path.startswith("/auth/"):
+    if not request.path.startswith("/auth/") and not state.public:
         header = request.headers.get("Authorization", "")
         if not header.startswith("Bearer ") or header[7:] not in state.tokens:
             return _problem(401, "unauthorized")

@@ -1,11 +1,13 @@
 """Adding, re-configuring and setting options of an aggregator entry, each tried against a real peer."""
 
+from datetime import timedelta
 from typing import Any
 
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -13,7 +15,7 @@ from custom_components.denki.const import DOMAIN
 from custom_components.denki.diagnostics import async_get_config_entry_diagnostics
 from simulators.openadr3_vtn import VtnState
 
-from .conftest import PREFIX, VEN, mqtt_entry, oa3_entry, set_up, until
+from .conftest import PREFIX, VEN, mqtt_entry, oa3_entry, oa3_event, set_up, until
 
 OA3 = {"client_id": "ven-client", "client_secret": "ven-secret", "verify_ssl": True}
 
@@ -66,6 +68,38 @@ async def test_openadr3_errors_then_success(
     result = await hass.config_entries.flow.async_configure(flow_id, {**OA3, "url": base})
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
+
+
+async def test_a_public_vtn_needs_no_credentials(
+    hass: HomeAssistant, vtn: tuple[VtnState, str]
+) -> None:
+    """Issue 20 item 7: client ID and secret left empty; no token is asked for."""
+    state, base = vtn
+    flow_id = await _start(hass, "openadr3")
+    # A VTN that does need credentials says so when none are given.
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"url": base, "verify_ssl": True}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "aggregator_invalid_auth"}
+    state.public = True
+    state.events.append(
+        oa3_event(
+            "ev-open", dt_util.utcnow() + timedelta(hours=1), timedelta(hours=1), {"SIMPLE": [1]}
+        )
+    )
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"url": base, "verify_ssl": True}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert "client_id" not in result["data"]
+    await hass.async_block_till_done()
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    await until(lambda: entry.runtime_data.store.get("ev-open") is not None)
+    assert state.token_requests == 0
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    assert diagnostics["source"]["token"] is None
+    await hass.config_entries.async_unload(entry.entry_id)
 
 
 async def test_mqtt_flow(hass: HomeAssistant, broker_port: int) -> None:

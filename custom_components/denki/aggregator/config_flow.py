@@ -119,8 +119,9 @@ def _schema(protocol: str) -> probatio.Schema:
                 probatio.Required(CONF_URL): TextSelector(
                     TextSelectorConfig(type=TextSelectorType.URL)
                 ),
-                probatio.Required(CONF_CLIENT_ID): TextSelector(),
-                probatio.Required(CONF_CLIENT_SECRET): _PASSWORD,
+                # Both empty: a public VTN that needs no credentials.
+                probatio.Optional(CONF_CLIENT_ID): TextSelector(),
+                probatio.Optional(CONF_CLIENT_SECRET): _PASSWORD,
                 probatio.Optional(CONF_PROGRAM): TextSelector(),
                 probatio.Optional(CONF_TOKEN_URL): TextSelector(
                     TextSelectorConfig(type=TextSelectorType.URL)
@@ -175,7 +176,7 @@ def unique_id(data: dict[str, Any]) -> str:
     if data[CONF_PROTOCOL] == PROTOCOL_OPENADR2B:
         return f"aggregator-openadr2b-{data[CONF_URL].rstrip('/')}-{data[CONF_VEN_NAME]}"
     if data[CONF_PROTOCOL] == PROTOCOL_OPENADR3:
-        return f"aggregator-openadr3-{data[CONF_URL].rstrip('/')}-{data[CONF_CLIENT_ID]}"
+        return f"aggregator-openadr3-{data[CONF_URL].rstrip('/')}-{data.get(CONF_CLIENT_ID, '')}"
     return (
         f"aggregator-mqtt-{data[CONF_HOST]}:{data[CONF_PORT]}-{data[CONF_PREFIX]}-{data[CONF_VEN]}"
     )

@@ -76,6 +76,8 @@ which only the household or its aggregator can fix.
 CONSUMING_KW = 0.1
 """Above this draw, an opt-out is reported as RUNNING_OPTED_OUT (else IDLE_OPTED_OUT)."""
 REFUSALS_SHOWN = 10
+ANONYMOUS_CLIENT_NAME = "denki"
+"""The clientName of reports to a public VTN, where the VEN has no client ID."""
 """How many of the latest refused reports the diagnostics show."""
 
 
@@ -321,7 +323,7 @@ class Openadr3Source:
     @property
     def ven(self) -> str:
         """The client name reports carry."""
-        return str(self.entry.data[CONF_CLIENT_ID])
+        return str(self.entry.data.get(CONF_CLIENT_ID) or ANONYMOUS_CLIENT_NAME)
 
     def send_opt(self, event: DrEvent) -> None:
         """Opting out: the event's waiting reports are set aside and the VTN is told, durably.
@@ -426,8 +428,8 @@ def openadr3_client(hass: HomeAssistant, data: dict[str, Any]) -> Openadr3Client
     return Openadr3Client(
         async_get_clientsession(hass, verify_ssl=verify),
         data[CONF_URL],
-        data[CONF_CLIENT_ID],
-        data[CONF_CLIENT_SECRET],
+        data.get(CONF_CLIENT_ID) or "",
+        data.get(CONF_CLIENT_SECRET) or "",
         token_url=data.get(CONF_TOKEN_URL) or None,
         scope=data.get(CONF_SCOPE) or None,
         client_auth=client_auth if client_auth in ("form", "basic") else None,

@@ -39,8 +39,10 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     probe = commands.add_parser("probe", help="print what this VEN would see and act on")
     probe.add_argument("--url", required=True, help="the VTN's base URL (…/openadr3/3.1.0)")
-    probe.add_argument("--client-id", required=True, help="the VEN's OAuth 2 client ID")
-    probe.add_argument("--secret", required=True, help="the VEN's OAuth 2 client secret")
+    probe.add_argument(
+        "--client-id", default="", help="the VEN's OAuth 2 client ID (none: a public VTN)"
+    )
+    probe.add_argument("--secret", default="", help="the VEN's OAuth 2 client secret")
     probe.add_argument("--token-url", help="the token endpoint (default: GET /auth/server)")
     probe.add_argument("--scope", help="the scope to ask the token for")
     probe.add_argument("--program", help="the program's id or name (default: every program)")
@@ -106,7 +108,7 @@ async def probe(args: argparse.Namespace) -> dict[str, Any]:
             ssl_context=context,
         )
         await client.access_token()
-        if client.token_info is None:  # pragma: no cover (set with every token)
+        if client.token_info is None and not client.anonymous:  # pragma: no cover
             raise ProbeError("no token information")
         ven = await client.ven()
         targets = ven_targets(ven)
@@ -123,8 +125,8 @@ async def probe(args: argparse.Namespace) -> dict[str, Any]:
         return {
             "vtn": args.url,
             "client_id": args.client_id,
-            "client_secret": MASK,
-            "token": client.token_info.as_dict(),
+            "client_secret": MASK if args.secret else None,
+            "token": None if client.token_info is None else client.token_info.as_dict(),
             "ven": None
             if ven is None
             else {"id": ven.get("id"), "venName": ven.get("venName"), "targets": targets},

@@ -163,6 +163,10 @@ class Openadr3Client:
     ) -> None:
         """Prepare; nothing is sent until the first request. The secret is never logged.
 
+        An empty `client_id` is a public VTN that needs no credentials: no
+        token is asked for and requests carry no Authorization header (a 401
+        then means the VTN does need them).
+
         `token_url`: the OAuth 2 token endpoint; None to ask GET /auth/server.
         `scope`: sent as the token request's scope when given.
         `client_auth`: "form" or "basic" to try that first (one remembered earlier).
@@ -312,19 +316,18 @@ class Openadr3Client:
         self, method: str, path: str, *, params: Mapping[str, str] | None = None, json: Any = None
     ) -> Any:
         for attempt in (1, 2):
-            token = await self._access_token()
+            headers = {}
+            if not self.anonymous:
+                headers["Authorization"] = f"Bearer {await self._access_token()}"
             status, body = await self._send(
-                method,
-                f"{self._base}{path}",
-                headers={"Authorization": f"Bearer {token}"},
-                params=params,
-                json=json,
+                method, f"{self._base}{path}", headers=headers, params=params, json=json
             )
-            if status == 401 and attempt == 1:
+            if status == 401 and attempt == 1 and not self.anonymous:
                 self._token = None  # expired or revoked early: fetch a new one once
                 continue
             if status == 401:
-                raise OpenadrAuthError(f"the VTN refused {method} {path} (401)")
+                needs = " without credentials: it needs a client ID and secret" * self.anonymous
+                raise OpenadrAuthError(f"the VTN refused {method} {path} (401){needs}")
             if status == 403:
                 raise OpenadrForbiddenError(method, path, status, problem_reason(body))
             if 400 <= status < 500:
@@ -445,8 +448,13 @@ class Openadr3Client:
         return topics
 
     async def access_token(self) -> str:
-        """A valid token (for a broker that takes it as its password)."""
-        return await self._access_token()
+        """A valid token (for a broker that takes it as its password); "" without credentials."""
+        return "" if self.anonymous else await self._access_token()
+
+    @property
+    def anonymous(self) -> bool:
+        """Whether this VEN talks to a public VTN without credentials (no client ID)."""
+        return not self._client_id
 
     @property
     def client_id(self) -> str:
