@@ -32,6 +32,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from homeassistant.components.sensor import SensorDeviceClass
@@ -42,6 +43,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import (
+    async_call_later,
     async_track_point_in_utc_time,
     async_track_state_change_event,
     async_track_time_interval,
@@ -236,8 +238,54 @@ class AggregatorHub:
 
     @callback
     def receive(self, event: DrEvent) -> None:
-        """A protocol received an event (new, repeated or updated)."""
+        """A protocol received an event (new, repeated or updated).
+
+        A new event that is one the aggregator deleted within the grace,
+        re-posted under another id, takes its place (as in `receive_all`).
+        """
+        event = self._local(event)
+        if self.store.get(event.event_id) is None:
+            twin = next(
+                (
+                    known
+                    for known in self.store.events
+                    if known.event_id in self._missing and _same_event(known, event)
+                ),
+                None,
+            )
+            if twin is not None:
+                event = self._adopt(event, twin)
+        self._missing.pop(event.event_id, None)
         self.handle(self.store.apply(event, dt_util.utcnow()))
+
+    def _adopt(self, event: DrEvent, twin: DrEvent) -> DrEvent:
+        """`event` is `twin` re-posted under another id: keep it under the first one."""
+        LOGGER.info(
+            "Event %s is event %s re-posted by the aggregator; the response goes on",
+            event.event_id,
+            twin.event_id,
+        )
+        self._aliases[event.event_id] = twin.event_id
+        return replace(event, event_id=twin.event_id)
+
+    @callback
+    def vanish(self, event_id: str) -> None:
+        """The aggregator deleted an event: a cancellation once the grace passes unre-posted."""
+        local = self._aliases.get(event_id, event_id)
+        grace = self.source.vanish_grace
+        if not grace or self.store.get(local) is None:
+            self.cancel(event_id)
+            return
+        self._missing.setdefault(local, dt_util.utcnow())
+        self.entry.async_on_unload(async_call_later(self.hass, grace, partial(self._expire, local)))
+
+    @callback
+    def _expire(self, local: str, _now: datetime) -> None:
+        """The grace of a deleted event has passed: cancelled, unless it came back."""
+        since = self._missing.get(local)
+        if since is not None and dt_util.utcnow() - since >= self.source.vanish_grace:
+            del self._missing[local]
+            self.handle(self.store.cancel(local, dt_util.utcnow()))
 
     @callback
     def receive_all(self, events: list[DrEvent]) -> None:
@@ -263,13 +311,7 @@ class AggregatorHub:
                 continue
             twin = next((known for known in missing if _same_event(known, event)), None)
             if twin is not None:
-                LOGGER.info(
-                    "Event %s is event %s re-posted by the aggregator; the response goes on",
-                    event.event_id,
-                    twin.event_id,
-                )
-                self._aliases[event.event_id] = twin.event_id
-                received[index] = replace(event, event_id=twin.event_id)
+                received[index] = self._adopt(event, twin)
                 missing.remove(twin)
         changes: list[Change] = []
         for event in received:

@@ -37,6 +37,9 @@ class Hub(Protocol):
     def cancel(self, event_id: str) -> None:
         """The aggregator withdrew an event."""
 
+    def vanish(self, event_id: str) -> None:
+        """The aggregator deleted an event: cancelled unless re-posted within the grace."""
+
     def refuse(self, event_id: str, reason: str) -> None:
         """An event could not be read."""
 

@@ -61,8 +61,9 @@ VANISH_GRACE_POLLS = 2
 Two: a VTN that deletes and re-posts its events (a new id, the same
 program, intervals and values) is seen doing so within one poll, and one
 poll answered while the VTN rewrites its events does not end a response; a
-real cancellation is acted on at most two minutes late. An explicit DELETE
-pushed by the VTN's broker is still acted on at once.
+real cancellation is acted on at most two minutes late. A DELETE pushed by
+the VTN's broker starts the same grace, so a delete-and-re-post pushed as
+two notifications does not end the response either.
 """
 REFUSED_ROUNDS_FOR_ISSUE = 3
 """Sending rounds in a row in which every report tried was refused, before a repair issue.
@@ -185,7 +186,7 @@ class Openadr3Source:
             return
         event_id = str(obj.get("id"))
         if operation == "DELETE":
-            hub.cancel(event_id)
+            hub.vanish(event_id)  # a re-post within the grace keeps the response going
             return
         if (why := event_ignored(obj, self.program_id, self.ven_targets)) is not None:
             LOGGER.debug("Pushed event %s ignored: it %s", event_id, why)
