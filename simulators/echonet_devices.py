@@ -25,6 +25,7 @@ def device_object(
     announced: Iterable[int] = (0x80,),
     serial: str = "SN0001",
     product: str = "DENKI-SIM",
+    maker: bytes = MAKER,
 ) -> DeviceObject:
     """An object with the super class's usual properties and maps around `values`."""
     settable = frozenset(settable)
@@ -33,7 +34,7 @@ def device_object(
         0x81: b"\x00",
         0x82: b"\x00\x00R\x00",
         0x88: b"\x42",
-        0x8A: MAKER,
+        0x8A: maker,
         0x8C: product.encode().ljust(12, b"\x00")[:12],
         0x8D: serial.encode().ljust(12, b"\x00")[:12],
     }
@@ -44,8 +45,19 @@ def device_object(
     return out, settable
 
 
-def air_conditioner(serial: str = "AC0001") -> DeviceObject:
-    """A home air conditioner (0x0130) cooling to 26 °C in a 28 °C room."""
+def air_conditioner(
+    serial: str = "AC0001",
+    *,
+    maker: bytes = MAKER,
+    settable: Iterable[int] = (0x80, 0x8F, 0xA0, 0xA3, 0xB0, 0xB3, 0xB4),
+    values: Mapping[int, bytes] | None = None,
+    product: str = "AC-SIM",
+) -> DeviceObject:
+    """A home air conditioner (0x0130) cooling to 26 °C in a 28 °C room.
+
+    `maker`, `settable` and `values` (added to or replacing the defaults) make
+    a particular maker's unit, e.g. one of those the maker-quirk reports show.
+    """
     return device_object(
         {
             0x80: b"\x30",
@@ -60,11 +72,13 @@ def air_conditioner(serial: str = "AC0001") -> DeviceObject:
             0xBE: bytes((31,)),  # outdoor temperature °C
             0x84: (620).to_bytes(2),  # instantaneous power W
             0x85: (123456).to_bytes(4),  # cumulative energy 0.001 kWh
+            **(values or {}),
         },
-        settable={0x80, 0x8F, 0xA0, 0xA3, 0xB0, 0xB3, 0xB4},
+        settable=settable,
         announced={0x80, 0xB0, 0xB3},
         serial=serial,
-        product="AC-SIM",
+        product=product,
+        maker=maker,
     )
 
 

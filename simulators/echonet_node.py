@@ -85,6 +85,9 @@ class SimulatedNode:
     """Drop a Get that asks for more than N properties, as some devices do."""
     latency: float = 0.0
     """Seconds the node takes to answer (a slow device, or a busy Wi-Fi link)."""
+    on_set: Callable[[EOJ, int, bytes], bytes | None] | None = None
+    """What the object makes of a value set: what it keeps (a maker's unit may keep another
+    value, as Daikin's keep fan level 3 for level 1), or None to refuse it (Set_SNA)."""
     on_request: Callable[[Frame], None] | None = None
     """Called with each request about to be answered, before its Set (if any) is applied."""
     hold: asyncio.Event = field(default_factory=asyncio.Event)
@@ -235,14 +238,14 @@ class SimulatedNode:
             else:
                 esv = ESV.INF if complete else ESV.INF_SNA
         elif esv in (ESV.SETC, ESV.SETI):
-            accepted = [p for p in request.properties if p.epc in self.settable]
-            for prop in accepted:
-                values[prop.epc] = prop.edt
+            kept = {p.epc: self._kept(eoj, p) for p in request.properties}
+            accepted = {epc: edt for epc, edt in kept.items() if edt is not None}
+            values.update(accepted)
             # Accepted properties come back without data, refused ones with theirs.
             properties = tuple(
-                Property(p.epc) if p.epc in self.settable else p for p in request.properties
+                Property(p.epc) if kept[p.epc] is not None else p for p in request.properties
             )
-            if len(accepted) == len(request.properties):
+            if all(kept[p.epc] is not None for p in request.properties):
                 if esv == ESV.SETI:
                     return None
                 esv = ESV.SET_RES
@@ -251,6 +254,12 @@ class SimulatedNode:
         else:
             return None
         return Frame(request.tid, eoj, request.seoj, esv, properties)
+
+    def _kept(self, eoj: EOJ, prop: Property) -> bytes | None:
+        """What the object keeps of a property set; None if it refuses it."""
+        if prop.epc not in self.settable:
+            return None
+        return prop.edt if self.on_set is None else self.on_set(eoj, prop.epc, prop.edt)
 
 
 async def swap_addresses(

@@ -2,27 +2,46 @@
 
 Power (0x80) and the operation mode (0xB0) make the HVAC mode; the target
 temperature is 0xB3, the room temperature 0xBB, the room humidity 0xBA
-(and its setpoint 0xB4 where the unit has one); fan speed 0xA0 (automatic
-or levels 1-8) and air flow direction 0xA3 (swing) where the unit sets them.
-Turning the unit on in a mode is one SetC of 0x80 and 0xB0 together.
+(and its setpoint 0xB4 where the unit has one). Turning the unit on in a
+mode is one SetC of 0x80 and 0xB0 together.
+
+What else is offered comes from the unit (`lib.echonet.quirks`): fan modes
+(0xA0, automatic and levels 1-8) only if its Set map has 0xA0, less the
+levels its maker's units do not keep; vertical swing (0xA3) only if its Set
+map has 0xA3, and Home Assistant's separate horizontal swing only where the
+unit has side-to-side vanes (0xA5 in its maps, or its maker's units are
+reported to swing that way); the set temperature range from its maker's
+reports or a default, widened to any setpoint the unit reports. What the
+unit answers narrows this further while it runs: a fan level it refuses
+(Set_SNA) or replaces at once with another, and horizontal swing it refuses,
+are no longer offered; horizontal swing it reports is offered.
 """
 
 from typing import Any
 
 from homeassistant.components.climate import ClimateEntity
 from homeassistant.components.climate.const import (
-    SWING_BOTH,
-    SWING_HORIZONTAL,
+    SWING_HORIZONTAL_OFF,
+    SWING_HORIZONTAL_ON,
     SWING_OFF,
-    SWING_VERTICAL,
+    SWING_ON,
     ClimateEntityFeature,
     HVACAction,
     HVACMode,
 )
 from homeassistant.const import ATTR_TEMPERATURE, UnitOfTemperature
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from ..lib.echonet.quirks import (
+    SWING_BOTH,
+    SWING_HORIZONTAL,
+    SWING_OFF as SWING_STOPPED,
+    SWING_VERTICAL,
+    AirConditionerCapabilities,
+    air_conditioner_capabilities,
+)
 from .entity import ApplianceEntity, async_setup_appliance_platform, dedicated_entities
 from .hub import AppliancesConfigEntry, ObjectCoordinator
 
@@ -63,13 +82,12 @@ MODE_CODES = {mode: code for code, mode in MODES.items()}
 FAN_AUTO = "auto"
 FANS: dict[int, str] = {0x41: FAN_AUTO} | {0x30 + level: str(level) for level in range(1, 9)}
 FAN_CODES = {fan: code for code, fan in FANS.items()}
-SWINGS: dict[int, str] = {
-    0x31: SWING_OFF,
-    0x41: SWING_VERTICAL,
-    0x42: SWING_HORIZONTAL,
-    0x43: SWING_BOTH,
-}
-SWING_CODES = {swing: code for code, swing in SWINGS.items()}
+VERTICAL_CODES = frozenset({SWING_VERTICAL, SWING_BOTH})
+HORIZONTAL_CODES = frozenset({SWING_HORIZONTAL, SWING_BOTH})
+SWING_STATES = frozenset({SWING_STOPPED}) | VERTICAL_CODES | HORIZONTAL_CODES
+"""The codes the Appendix gives 0xA3; any other is shown as unknown."""
+REFUSED = "set_refused"
+"""The translation key of a Set the unit answered with Set_SNA (see ObjectCoordinator.async_set)."""
 # 0x7E and 0x7F-0x80 are "unmeasurable", overflow and underflow of a signed byte.
 _NOT_A_TEMPERATURE = frozenset({0x7E, 0x7F, 0x80})
 
@@ -95,8 +113,6 @@ class AirConditionerClimate(ApplianceEntity, ClimateEntity):
     _attr_translation_key = "air_conditioner"
     _attr_temperature_unit = UnitOfTemperature.CELSIUS
     _attr_target_temperature_step = 1
-    _attr_min_temp = 16
-    _attr_max_temp = 32
 
     def __init__(self, coordinator: ObjectCoordinator) -> None:
         """Read what the unit has; offer what it lets us set."""
@@ -106,24 +122,57 @@ class AirConditionerClimate(ApplianceEntity, ClimateEntity):
         self._draw = EPC_POWER_DRAW in info.get_map
         extra = (EPC_TARGET_HUMIDITY, EPC_POWER_DRAW) if self._draw else (EPC_TARGET_HUMIDITY,)
         super().__init__(coordinator, "climate", (*epcs, *extra))
-        settable = info.set_map if coordinator.settable else frozenset()
+        self._settable = info.set_map if coordinator.settable else frozenset()
+        maker = (
+            info.manufacturer if info.manufacturer is not None else coordinator.node.manufacturer
+        )
+        self._caps = air_conditioner_capabilities(maker, info.get_map, self._settable)
+        self._attr_hvac_modes = [HVACMode.OFF, *MODES.values()]
+        if EPC_MODE not in self._settable:
+            self._attr_hvac_modes = [HVACMode.OFF, HVACMode.AUTO]
+        self._offer()
+
+    @property
+    def capabilities(self) -> AirConditionerCapabilities:
+        """What the unit is offered now (its maps, its maker's quirks, what it answered)."""
+        return self._caps
+
+    def _offer(self) -> None:
+        """Features and mode lists from the capabilities."""
+        settable = self._settable
+        caps = self._caps
         features = ClimateEntityFeature(0)
         if EPC_POWER in settable:
             features |= ClimateEntityFeature.TURN_ON | ClimateEntityFeature.TURN_OFF
         if EPC_TARGET in settable:
             features |= ClimateEntityFeature.TARGET_TEMPERATURE
-        if EPC_FAN in settable:
-            features |= ClimateEntityFeature.FAN_MODE
-        if EPC_SWING in settable:
-            features |= ClimateEntityFeature.SWING_MODE
         if EPC_TARGET_HUMIDITY in settable:
             features |= ClimateEntityFeature.TARGET_HUMIDITY
+        self._attr_fan_modes = [FANS[code] for code in caps.fan_codes] or None
+        if caps.fan_codes:
+            features |= ClimateEntityFeature.FAN_MODE
+        self._attr_swing_modes = [SWING_OFF, SWING_ON] if caps.vertical_swing else None
+        if caps.vertical_swing:
+            features |= ClimateEntityFeature.SWING_MODE
+        self._attr_swing_horizontal_modes = (
+            [SWING_HORIZONTAL_OFF, SWING_HORIZONTAL_ON] if caps.horizontal_swing else None
+        )
+        if caps.horizontal_swing:
+            features |= ClimateEntityFeature.SWING_HORIZONTAL_MODE
         self._attr_supported_features = features
-        self._attr_fan_modes = list(FANS.values())
-        self._attr_swing_modes = list(SWINGS.values())
-        self._attr_hvac_modes = [HVACMode.OFF, *MODES.values()]
-        if EPC_MODE not in settable:
-            self._attr_hvac_modes = [HVACMode.OFF, HVACMode.AUTO]
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """A unit that reports horizontal swing has it, whatever its maps said."""
+        swing = self._byte(EPC_SWING)
+        if (
+            swing in HORIZONTAL_CODES
+            and self._caps.vertical_swing
+            and not self._caps.horizontal_swing
+        ):
+            self._caps = self._caps.with_horizontal_swing(True)
+            self._offer()
+        super()._handle_coordinator_update()
 
     def _byte(self, epc: int) -> int | None:
         edt = self.raw(epc)
@@ -186,16 +235,41 @@ class AirConditionerClimate(ApplianceEntity, ClimateEntity):
         return float(value) if value is not None and value <= 100 else None
 
     @property
+    def min_temp(self) -> float:
+        """The lowest setpoint offered, lower if the unit reports one below it."""
+        low = self._caps.target_range[0]
+        target = self.target_temperature
+        return min(float(low), target) if target is not None else float(low)
+
+    @property
+    def max_temp(self) -> float:
+        """The highest setpoint offered, higher if the unit reports one above it."""
+        high = self._caps.target_range[1]
+        target = self.target_temperature
+        return max(float(high), target) if target is not None else float(high)
+
+    @property
     def fan_mode(self) -> str | None:
-        """Automatic or level 1-8."""
+        """Automatic or a level the unit is offered (a maker's alias shown as its level)."""
         value = self._byte(EPC_FAN)
-        return None if value is None else FANS.get(value)
+        code = None if value is None else self._caps.fan_code(value)
+        return None if code is None else FANS[code]
 
     @property
     def swing_mode(self) -> str | None:
-        """Which way the flaps swing."""
+        """Whether the flaps swing up and down."""
         value = self._byte(EPC_SWING)
-        return None if value is None else SWINGS.get(value)
+        if value is None or value not in SWING_STATES:
+            return None
+        return SWING_ON if value in VERTICAL_CODES else SWING_OFF
+
+    @property
+    def swing_horizontal_mode(self) -> str | None:
+        """Whether the vanes swing from side to side."""
+        value = self._byte(EPC_SWING)
+        if value is None or value not in SWING_STATES:
+            return None
+        return SWING_HORIZONTAL_ON if value in HORIZONTAL_CODES else SWING_HORIZONTAL_OFF
 
     async def async_set_hvac_mode(self, hvac_mode: HVACMode) -> None:
         """Turn off, or on in a mode: power and mode in one frame."""
@@ -228,12 +302,42 @@ class AirConditionerClimate(ApplianceEntity, ClimateEntity):
         await self._set({EPC_TARGET_HUMIDITY: humidity})
 
     async def async_set_fan_mode(self, fan_mode: str) -> None:
-        """Set the fan speed."""
-        await self._set({EPC_FAN: FAN_CODES[fan_mode]})
+        """Set the fan speed; a level the unit refuses or replaces is no longer offered.
+
+        Daikin units replace level 1 with level 3 at once (echonetlite_homeassistant#185):
+        the read-back after the Set shows it, whatever the maker.
+        """
+        code = FAN_CODES[fan_mode]
+        try:
+            await self._set({EPC_FAN: code})
+        except HomeAssistantError as err:
+            if err.translation_key == REFUSED:
+                self._narrow(self._caps.without_fan(code))
+            raise
+        now = self._byte(EPC_FAN)
+        if now is not None and now != code and self._caps.fan_code(now) != code:
+            self._narrow(self._caps.without_fan(code))
 
     async def async_set_swing_mode(self, swing_mode: str) -> None:
-        """Set the air flow direction."""
-        await self._set({EPC_SWING: SWING_CODES[swing_mode]})
+        """Swing up and down, or stop, keeping the side-to-side swing as it is."""
+        horizontal = self.swing_horizontal_mode == SWING_HORIZONTAL_ON
+        await self._set({EPC_SWING: self._caps.swing_code(swing_mode == SWING_ON, horizontal)})
+
+    async def async_set_swing_horizontal_mode(self, swing_horizontal_mode: str) -> None:
+        """Swing from side to side, or stop; a unit that refuses it is no longer offered it."""
+        vertical = self.swing_mode == SWING_ON
+        horizontal = swing_horizontal_mode == SWING_HORIZONTAL_ON
+        try:
+            await self._set({EPC_SWING: self._caps.swing_code(vertical, horizontal)})
+        except HomeAssistantError as err:
+            if horizontal and err.translation_key == REFUSED:
+                self._narrow(self._caps.with_horizontal_swing(False))
+            raise
+
+    def _narrow(self, caps: AirConditionerCapabilities) -> None:
+        self._caps = caps
+        self._offer()
+        self.async_write_ha_state()
 
     async def _set(self, values: dict[int, int]) -> None:
         await self.async_set_values({epc: bytes((code,)) for epc, code in values.items()})

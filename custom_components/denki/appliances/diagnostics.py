@@ -6,6 +6,8 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 
 from ..diagnostics import redacted_entry
+from ..lib.echonet import nodes as echonet_nodes
+from ..lib.echonet.quirks import quirks_for
 from .hub import AppliancesConfigEntry
 
 
@@ -20,6 +22,11 @@ async def async_appliances_diagnostics(
         | {"unexpected_changes": hub.unexpected, "unknown_set_requests": hub.intrusions},
         "directory": asdict(hub.directory.counters),
         "strangers": hub.directory.strangers(),
+        "stranger_alerts": dict(hub.stranger_alerts),
+        "stranger_threshold": {
+            "gets": echonet_nodes.STRANGER_GETS,
+            "window_seconds": echonet_nodes.STRANGER_WINDOW,
+        },
         "learned_capacity": hub.poller.learned(),
         "nodes": [node.as_dict() for node in hub.directory.nodes.values()],
         "objects": {
@@ -28,6 +35,13 @@ async def async_appliances_diagnostics(
                 "datagrams": coordinator.datagrams,
                 "polled": coordinator.polled,
                 "missing": sorted(coordinator.missing),
+                "quirks": [
+                    quirk.source
+                    for quirk in quirks_for(
+                        coordinator.info.manufacturer or coordinator.node.manufacturer,
+                        coordinator.info.eoj.class_id,
+                    )
+                ],
                 "data": {
                     f"0x{epc:02X}": edt.hex() for epc, edt in (coordinator.data or {}).items()
                 },

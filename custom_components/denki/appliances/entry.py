@@ -36,7 +36,7 @@ from ..const import (
 )
 from ..kinds import KIND_HANDLERS, KindHandler
 from ..lib.broute.hv_values import HIGH_VOLTAGE_CLASSES
-from ..lib.echonet import ECHONET_PORT, ESV, ControllerNode, Frame
+from ..lib.echonet import ECHONET_PORT, ESV, ControllerNode, Frame, nodes as echonet_nodes
 from ..lib.echonet.nodes import NodeDirectory, NodeInfo, ObjectInfo
 from ..lib.echonet.poller import AdaptivePoller
 from ..meter import hv as meter_hv
@@ -67,6 +67,8 @@ from .hub import (
 STORAGE_VERSION = 1
 SAVE_DELAY = 10.0
 _SET_SERVICES = frozenset({ESV.SETC, ESV.SETI, ESV.SETGET})
+STRANGER_CHECK = timedelta(minutes=1)
+"""How often the unknown-Get alert looks for hosts that have gone quiet."""
 
 
 def _store(hass: HomeAssistant, entry: AppliancesConfigEntry) -> Store[dict[str, Any]]:
@@ -129,6 +131,11 @@ async def async_setup_appliances(hass: HomeAssistant, entry: AppliancesConfigEnt
     )
     entry.async_on_unload(client.add_listener(on_frame_router(hub)))
     entry.async_on_unload(client.add_request_listener(_intrusion_watch(hass, entry, hub)))
+    directory.on_stranger = _stranger_alert(hass, entry, hub)
+    entry.async_on_unload(
+        async_track_time_interval(hass, _strangers_quiet(hass, entry, hub), STRANGER_CHECK)
+    )
+    entry.async_on_unload(lambda: ir.async_delete_issue(hass, DOMAIN, _stranger_issue(entry)))
 
     async def _discover(*_: Any) -> None:
         found = await directory.discover(appliances.DISCOVERY_WINDOW)
@@ -266,6 +273,74 @@ def _intrusion_watch(
         )
 
     return _watch
+
+
+def _stranger_issue(entry: AppliancesConfigEntry) -> str:
+    return f"unknown_get_requests_{entry.entry_id}"
+
+
+def _raise_stranger_issue(
+    hass: HomeAssistant, entry: AppliancesConfigEntry, hub: AppliancesHub
+) -> None:
+    """The alert, naming every host that passed the threshold and has not gone quiet."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        _stranger_issue(entry),
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="unknown_get_requests",
+        translation_placeholders={
+            "addresses": ", ".join(sorted(hub.stranger_alerts)),
+            "count": str(max(hub.stranger_alerts.values())),
+            "minutes": str(round(echonet_nodes.STRANGER_WINDOW / 60)),
+        },
+    )
+
+
+def _stranger_alert(
+    hass: HomeAssistant, entry: AppliancesConfigEntry, hub: AppliancesHub
+) -> Callable[[str, int], None]:
+    """Raise a repair issue when a host we do not know keeps sending our node Gets.
+
+    The directory calls this once per window for a host past its threshold
+    (`STRANGER_GETS` Gets within `STRANGER_WINDOW`, 60 in 10 minutes: more
+    than twice the most verbose controller's full read of our node, while a
+    scanner walking objects or EPCs passes it in its first minutes; see
+    `lib.echonet.nodes`). A warning, not fixable: there is nothing to
+    confirm, and it goes by itself once the host has been quiet for a window.
+    """
+
+    @callback
+    def _alert(host: str, count: int) -> None:
+        hub.stranger_alerts[host] = max(count, hub.stranger_alerts.get(host, 0))
+        _raise_stranger_issue(hass, entry, hub)
+
+    return _alert
+
+
+def _strangers_quiet(
+    hass: HomeAssistant, entry: AppliancesConfigEntry, hub: AppliancesHub
+) -> Callable[[Any], None]:
+    """Drop hosts that sent no Get for a whole window; the alert goes with the last of them."""
+
+    @callback
+    def _check(_: Any) -> None:
+        if not hub.stranger_alerts:
+            return
+        recent = hub.directory.strangers()
+        quiet = [host for host in hub.stranger_alerts if not recent.get(host)]
+        if not quiet:
+            return
+        for host in quiet:
+            del hub.stranger_alerts[host]
+            LOGGER.info("The unknown host %s stopped sending ECHONET Lite Gets", host)
+        if hub.stranger_alerts:
+            _raise_stranger_issue(hass, entry, hub)
+        else:
+            ir.async_delete_issue(hass, DOMAIN, _stranger_issue(entry))
+
+    return _check
 
 
 async def async_unload_appliances(hass: HomeAssistant, entry: AppliancesConfigEntry) -> None:

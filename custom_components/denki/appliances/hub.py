@@ -72,6 +72,8 @@ class AppliancesHub:
     save: Callable[[], Awaitable[None]] | None = None
     silent: set[str] = field(default_factory=set)
     """Addresses of nodes that stopped answering (logged once each way, per node)."""
+    stranger_alerts: dict[str, int] = field(default_factory=dict)
+    """Unknown hosts past the Get threshold, and the most Gets seen in a window (the alert)."""
 
     def node_silent(self, address: str) -> None:
         """A poll of this node went unanswered: say so once, not once per object.
