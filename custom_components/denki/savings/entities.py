@@ -17,9 +17,13 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from ..entity import ServiceEntity
+from ..lib.savings import JST
+from ..lib.savings.comparison import daily_use
 from .tracker import SavingsConfigEntry, SavingsTracker
 
 YEN = "JPY"
+EVENTS_SHOWN = 12
+"""Past events the card's chart shows, the latest last."""
 
 
 class SavingsEntity(ServiceEntity):
@@ -50,10 +54,52 @@ def _last_event_yen(tracker: SavingsTracker) -> float | None:
     return None if kwh is None else round(kwh * tracker.yen_per_kwh, 1)
 
 
+def _saved_kwh(saved_kwh: float | None, participated: bool) -> float:
+    """What an event counts towards the savings, as the score counts it."""
+    return (saved_kwh or 0.0) if participated else 0.0
+
+
+def _last_event_attributes(tracker: SavingsTracker) -> dict[str, Any]:
+    """The last event slot by slot, the past events for the chart, and this month's savings."""
+    events = sorted(tracker.ledger.events.values(), key=lambda e: (e.start, e.event_id))
+    month = tracker.today.replace(day=1)
+    month_kwh = sum(
+        (
+            _saved_kwh(e.saved_kwh, e.participated)
+            for e in events
+            if e.start.astimezone(JST).date() >= month
+        ),
+        0.0,
+    )
+    return {
+        **(tracker.last_result or {}),
+        "events": [
+            {
+                "event_id": e.event_id,
+                "start": e.start.isoformat(),
+                "end": e.end.isoformat(),
+                "participated": e.participated,
+                "saved_kwh": None if e.saved_kwh is None else round(e.saved_kwh, 3),
+            }
+            for e in events[-EVENTS_SHOWN:]
+        ],
+        "month_saved_kwh": round(month_kwh, 3),
+        "month_saved_yen": round(month_kwh * tracker.yen_per_kwh, 1),
+        "total_saved_kwh": round(tracker.score.saved_kwh, 3),
+    }
+
+
 def _challenge_attributes(tracker: SavingsTracker) -> dict[str, Any]:
+    # The whole days of the household's use, for the card's comparison with similar homes.
+    use = {
+        "use_days": {
+            day.isoformat(): round(kwh, 3)
+            for day, kwh in daily_use(tracker.slots.complete, tracker.today).items()
+        }
+    }
     progress = tracker.progress
     if progress is None:
-        return {}
+        return use
     challenge = progress.challenge
     return {
         "challenge": str(challenge.kind),
@@ -64,6 +110,7 @@ def _challenge_attributes(tracker: SavingsTracker) -> dict[str, Any]:
         "completed": progress.completed,
         "days": {day.isoformat(): round(kwh, 2) for day, kwh in sorted(progress.used_kwh.items())},
         "missing_days": [day.isoformat() for day in progress.missing_days if day < tracker.today],
+        **use,
     }
 
 
@@ -120,7 +167,7 @@ SAVINGS_SENSORS: tuple[SavingsSensorDescription, ...] = (
         device_class=SensorDeviceClass.ENERGY,
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         value_fn=_last_event_kwh,
-        attributes_fn=lambda tracker: dict(tracker.last_result or {}),
+        attributes_fn=_last_event_attributes,
     ),
     SavingsSensorDescription(
         key="last_event_saved_yen",
@@ -135,6 +182,8 @@ class SavingsSensor(SavingsEntity, SensorEntity):
     """One figure of the savings."""
 
     entity_description: SavingsSensorDescription
+    # The card's history and whole days are for the card, not for the recorder's history.
+    _unrecorded_attributes = frozenset({"events", "use_days"})
 
     def __init__(self, tracker: SavingsTracker, description: SavingsSensorDescription) -> None:
         """Read `description` from `tracker`."""
