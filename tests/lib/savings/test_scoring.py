@@ -102,6 +102,19 @@ def test_a_completed_challenge_earns_points_and_a_shield_that_saves_the_streak()
     assert ledger.score().points == score.points
 
 
+def test_a_miss_with_no_streak_keeps_the_shield_for_one_that_has_one() -> None:
+    ledger = Ledger()
+    ledger.record_challenge(ChallengeOutcome(date(2026, 7, 6), "evening_peak", completed=True))
+    ledger.record_event(event(7, 0.0))  # a miss before any success: nothing to save
+    assert ledger.score().shields == 1
+    assert not ledger.score().events[-1].shield_used
+    ledger.record_event(event(8, 1.0))
+    ledger.record_event(event(9, None, participated=False))  # now the streak of one is saved
+    score = ledger.score()
+    assert score.events[-1].shield_used
+    assert (score.streak, score.shields) == (1, 0)
+
+
 def test_shields_are_held_two_at_most() -> None:
     ledger = Ledger()
     for week in range(4):

@@ -399,11 +399,12 @@ class _Scorer:
             self.streak += 1
         elif event.participated and not measurable:
             pass  # no meter data: neither a success nor a miss
+        elif not self.streak:
+            pass  # a miss with no streak to lose keeps the shields for one that has one
         elif self.shields:
             self.shields -= 1
             shield_used = True
-            if self.streak:
-                self._award(Card.SHIELD_SAVED_STREAK, event.end)
+            self._award(Card.SHIELD_SAVED_STREAK, event.end)
         else:
             self.streak = STREAK_FLOOR if self.streak >= STREAK_FLOOR else 0
         self.best_streak = max(self.best_streak, self.streak)
