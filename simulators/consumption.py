@@ -25,8 +25,10 @@ Per class (0x80 0x30 is on; off draws the standby figure):
 - ceiling fan (0x013A): 2 W plus 4 W per air flow level; air cleaner
   (0x0135): 20 W; instantaneous (gas) water heater (0x0272): 5 W.
 
-`HomeLoad` holds a home's objects, sums their draw for the meter, and keeps
-each object's own measured properties to the same figures when refreshed:
+`HomeLoad` holds a home's objects, sums their draw for the meter (and, with
+`as_started`, what they draw with the settings they started with, for the
+meter's history before it measured them), and keeps each object's own
+measured properties to the same figures when refreshed:
 the air conditioner's 0x84 and 0x85, the PV's 0xE0 and 0xE1, the battery's
 0xD3, 0xA8 and 0xA9, the water heaters' 0xB2, and the distribution board's
 whole-home 0xC0, 0xC1, 0xC6, 0xC7 and its air conditioner circuit (0xD1).
@@ -39,7 +41,7 @@ import math
 
 from custom_components.denki.lib.echonet import EOJ
 
-from .meter_history import JST, MICROSECOND, VOLTS, current_edt, minute_spans
+from .meter_history import JST, MICROSECOND, VOLTS, Load, current_edt, minute_spans
 
 type Values = Mapping[int, bytes]
 type Model = Callable[[Values, datetime], int]
@@ -214,6 +216,16 @@ class HomeLoad:
     def watts(self, when: datetime) -> int:
         """What all the objects draw at `when`, with their settings as they are now."""
         return sum(device_w(eoj, values, when) for eoj, values in self.objects.items())
+
+    def as_started(self) -> Load:
+        """What the objects draw at a time with the settings they have now, whatever comes later.
+
+        The simulated home's usual day: the meter's history before it was
+        connected is the base load plus this, so the live power of a home
+        nobody touches matches its history hour by hour.
+        """
+        kept = {eoj: dict(values) for eoj, values in self.objects.items()}
+        return lambda when: sum(device_w(eoj, values, when) for eoj, values in kept.items())
 
     def advance(self) -> None:
         """Count each object's energy up to now, at the draw of its settings so far."""

@@ -12,7 +12,12 @@
   say, and the meter measures the household's base load plus all of them
   (0xE7 goes negative, and 0xE3 counts, when PV and battery export), from
   the start on; switch the air conditioner off with a SetC and the meter's
-  power drops by its draw;
+  power drops by its draw. The meter's 45 days of history are the same
+  base load plus the same appliances as they start (the battery standing
+  by, ready for a DR event), so that the live power agrees with the
+  history hour by hour, and a DR event's curtailment (the air
+  conditioner's setpoint up, the EcoCute's boiling postponed) shows as
+  saved against the ERAB baseline;
 - an OpenADR 3 VTN (with its MQTT notifier) and an MQTT broker (amqtt) that
   carries both the notifier and Denki's MQTT aggregator profile;
 - on request only (`hv_meter`), a building's high-voltage smart meter
@@ -78,6 +83,13 @@ NODES: dict[str, tuple[bytes, dict[EOJ, Callable[[], Any]]]] = {
     ),
     "127.0.11.23": (b"UTILITY-NODE1", {EOJ.from_int(0x028701): distribution_board}),
 }
+STARTING_SETTINGS: dict[EOJ, dict[int, bytes]] = {
+    EOJ.from_int(0x027D01): {0xDA: b"\x44"},
+}
+"""Settings the home starts with besides the devices' own: the storage battery standing by
+(0xDA 0x44), ready to discharge for a DR event, rather than charging at 1.5 kW around the
+clock, which would add 36 kWh a day to the meter (the simulated battery has no state of
+charge to stop it). Its charge and discharge stay one Set away."""
 INTERFACE = "127.0.11.1"
 """The address Home Assistant's appliances entry listens on."""
 type HvMeterKind = Literal["028a", "028f"]
@@ -114,6 +126,50 @@ class Endpoints:
     def as_dict(self) -> dict[str, Any]:
         """What is printed and served: without the high-voltage meter's keys when there is none."""
         return {key: value for key, value in asdict(self).items() if value is not None}
+
+
+type Tables = dict[str, tuple[dict[EOJ, dict[int, bytes]], frozenset[int]]]
+"""Each node's objects (property tables by EOJ) and settable EPCs, by address."""
+
+
+def home_tables() -> Tables:
+    """The nodes' objects as the home starts: `NODES`, with `STARTING_SETTINGS`."""
+    tables = {
+        address: home_node(identity, {eoj: make() for eoj, make in objects.items()})
+        for address, (identity, objects) in NODES.items()
+    }
+    for objects, _ in tables.values():
+        for eoj, settings in STARTING_SETTINGS.items():
+            if eoj in objects:
+                objects[eoj].update(settings)
+    return tables
+
+
+def metered_home(tables: Tables, clock: Callable[[], datetime]) -> tuple[HomeLoad, MeterHistory]:
+    """The appliances' load and the meter that measures it on top of the base load.
+
+    The meter keeps 45 days of history made of the base load and the
+    appliances as they are now (`HomeLoad.as_started`): the live power of a
+    home nobody touches is what its history shows for the same hour, and an
+    appliance set down lowers the meter's power below it by its draw.
+    """
+    load = HomeLoad(
+        {
+            eoj: values
+            for objects, _ in tables.values()
+            for eoj, values in objects.items()
+            if eoj != NODE_PROFILE
+        },
+        clock,
+    )
+    history = MeterHistory(
+        origin=clock() - timedelta(days=45),
+        clock=clock,
+        load=load.watts,
+        usual=load.as_started(),
+    )
+    load.base = history.base_w
+    return load, history
 
 
 def _wall_clock() -> datetime:
@@ -163,24 +219,8 @@ class SimulatedHome:
     async def start(self) -> Endpoints:
         """Start everything; return what Home Assistant needs to reach it."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        tables = {
-            address: home_node(identity, {eoj: make() for eoj, make in objects.items()})
-            for address, (identity, objects) in NODES.items()
-        }
-        self.load = HomeLoad(
-            {
-                eoj: values
-                for objects, _ in tables.values()
-                for eoj, values in objects.items()
-                if eoj != NODE_PROFILE
-            },
-            self.clock,
-        )
-        history = MeterHistory(
-            origin=self.clock() - timedelta(days=45), clock=self.clock, load=self.load.watts
-        )
-        self.load.base = history.base_w
-        self.meter.history = history
+        tables = home_tables()
+        self.load, self.meter.history = metered_home(tables, self.clock)
         self._radio = MeterRadio(rbid=RBID, password=PASSWORD, responder=self.meter.answer)
         await self.plug()
         for address, (values, settable) in tables.items():

@@ -1,19 +1,22 @@
 """What a simulated smart meter has measured: a household's energy, minute by minute.
 
-A deterministic load profile (a morning and an evening peak, a noisy base
-load, and solar export at midday) is integrated into import and export
-counters, so the meter's live values and every history it keeps agree with
-each other exactly, as a real meter's do. The meter's clock is a function,
-so a test can move it (Home Assistant's frozen clock, for instance).
+A deterministic load profile (the household's own load, `base_load_w`: a
+night-time floor, a morning and an evening peak, a little noise; and solar
+export at midday) is integrated into import and export counters, so the
+meter's live values and every history it keeps agree with each other
+exactly, as a real meter's do. The meter's clock is a function, so a test
+can move it (Home Assistant's frozen clock, for instance).
 
 With a `load` (the appliances' net draw, from their settings as they are
 when asked), the meter measures the household's base load plus that from
 the moment it is connected on: its power is their sum, and the counters
 integrate it as the clock passes, split at every minute, so that power,
-counters and histories stay coherent. The history before that moment stays
-the synthetic profile. Whoever changes what the load depends on (an
-appliance's setting) calls `advance` first, so the time before the change is
-counted at the old draw.
+counters and histories stay coherent. The history before that moment is the
+base load plus `usual` (the same appliances with the settings they started
+with), so that a home nobody touches reads the same live as in its history,
+hour by hour; without `usual` it is the synthetic profile. Whoever changes
+what the load depends on (an appliance's setting) calls `advance` first, so
+the time before the change is counted at the old draw.
 """
 
 from collections.abc import Callable, Iterator
@@ -34,24 +37,48 @@ type Load = Callable[[datetime], int]
 """Watts the appliances draw at a time (negative: they export), with their settings as now."""
 
 
+BASE_PROFILE_W = (
+    250, 220, 200, 200, 200, 220, 350, 650, 550, 400, 350, 380,
+    480, 400, 380, 370, 420, 600, 800, 900, 900, 800, 550, 330,
+)  # fmt: skip
+"""The household's own load at each hour (0:00 to 23:00), in W, besides the simulated appliances.
+
+Interpolated in a straight line between the hours: no step at an hour boundary, so that
+what a DR event curtails is not hidden by a jump of the household's own load.
+
+The level, 10.7 kWh a day (3,900 kWh a year), is about a Japanese household's: 4,175 kWh a
+year bought from the grid on average (環境省「令和3年度 家庭部門のCO2排出実態統計調査」
+資料編 (確報値) 図1-69, https://www.env.go.jp/earth/ondanka/kateico2tokei/energy/detail/01/).
+The shape: a floor of about 200 W at night (refrigerator, warm-water toilet seat, standby),
+a morning peak at 07:00 and the evening peak at 19:00-20:00. With the simulated home's air
+conditioner (620 W, cooling to 26 °C at 31 °C outdoors) and light (48 W), the home draws
+1.05 kW at 14:00, 59 % of it the air conditioner, and 1.57 kW at 19:00, 40 % of it. The
+Ministry of Economy, Trade and Industry's summer figures: about 1,200 W at 14:00 in a
+household at home, about half of it the air conditioner, and about 340 W with nobody at home
+(経済産業省「夏季の節電メニュー」, as quoted at
+https://setsuden.nw.tohoku-epco.co.jp/setsuden/domestic/intro.html); at 19:00 the air
+conditioner is 38 % of a household's use (経済産業省, summer 2022, as reported by 日本経済新聞
+「家庭の電力消費、4割がエアコン」).
+"""
+NOISE_W = 120
+"""The minute-to-minute spread of the base load: from -60 W to +59 W around the profile."""
+
+
 def _noise(minute: int, seed: int) -> int:
-    """0 to 299, the same for the same minute and seed."""
-    return ((minute + 7919 * seed) * 2654435761 >> 7) % 300
+    """0 to NOISE_W - 1, the same for the same minute and seed."""
+    return ((minute + 7919 * seed) * 2654435761 >> 7) % NOISE_W
 
 
 def base_load_w(local: datetime, minute: int, seed: int) -> int:
-    """The household's own load at a local time: a noisy base, a morning and an evening peak."""
-    hour = local.hour + local.minute / 60
-    load = 250 + _noise(minute, seed)
-    if 6 <= hour < 8:
-        load += 400
-    if 18 <= hour < 22:
-        load += 700
-    return load
+    """The household's own load at a local time: `BASE_PROFILE_W` with a little noise."""
+    local = local.astimezone(JST)
+    low, high = BASE_PROFILE_W[local.hour], BASE_PROFILE_W[(local.hour + 1) % 24]
+    level = low + (high - low) * (local.minute + local.second / 60) / 60
+    return round(level) + _noise(minute, seed) - NOISE_W // 2
 
 
 def net_power_w(local: datetime, minute: int, seed: int) -> int:
-    """The household's net power at a local time: positive imports, negative exports."""
+    """The synthetic household's net power at a local time: positive imports, negative exports."""
     hour = local.hour + local.minute / 60
     solar = max(0.0, 1600 * (1 - abs(hour - 12.5) / 3.5)) if 9 <= hour < 16 else 0.0
     return base_load_w(local, minute, seed) - int(solar)
@@ -81,6 +108,8 @@ class MeterHistory:
     starting from `import_base` / `export_base` at `origin`. With a `load`,
     minutes from the one the history was made in (or `connect`ed) on are
     measured: the base load plus the load, integrated as the clock passes.
+    Minutes before are the base load plus `usual` when it is given, else the
+    synthetic profile (`net_power_w`).
     """
 
     origin: datetime
@@ -92,6 +121,9 @@ class MeterHistory:
     seed: int = 0
     days_kept: int = 45
     load: Load | None = None
+    usual: Load | None = None
+    """What the appliances drew before the `load` was connected: the same appliances with
+    the settings they started with, so that the history and the live power agree."""
     _import_energy: list[int] = field(default_factory=lambda: [0], repr=False)
     _export_energy: list[int] = field(default_factory=lambda: [0], repr=False)
     _measured_to: datetime | None = field(default=None, repr=False)
@@ -125,9 +157,15 @@ class MeterHistory:
         """Integrate power up to `minutes` after the origin (entry k covers minutes 0..k-1)."""
         imports, exports = self._import_energy, self._export_energy
         for m in range(len(imports) - 1, minutes):
-            power = net_power_w(self.origin + MINUTE * m, m, self.seed) * _UNITS_PER_MINUTE
+            power = self._recorded_w(self.origin + MINUTE * m, m) * _UNITS_PER_MINUTE
             imports.append(imports[-1] + max(power, 0))
             exports.append(exports[-1] + max(-power, 0))
+
+    def _recorded_w(self, when: datetime, minute: int) -> int:
+        """The power of a minute before the load was connected (or of any, without one)."""
+        if self.usual is None:
+            return net_power_w(when, minute, self.seed)
+        return base_load_w(when, minute, self.seed) + self.usual(when)
 
     def base_w(self, when: datetime) -> int:
         """The household's own load at `when`, without the appliances of a `load`."""
@@ -181,7 +219,7 @@ class MeterHistory:
         """Instantaneous net power now."""
         now = self.now()
         if self.load is None:
-            return net_power_w(now, self._minute(now), self.seed)
+            return self._recorded_w(now, self._minute(now))
         self.advance()
         return self.base_w(now) + self.load(now)
 

@@ -1,23 +1,21 @@
 """The simulated home's appliances draw what their settings say, and the meter adds them up.
 
 The home runs on a clock the test holds still or moves: at 12:00:20 JST the
-household's own load is 456 W (the meter's deterministic base load for that
+household's own load is 506 W (the meter's deterministic base load for that
 minute), the air conditioner cools to 26 °C (620 W), the EcoCute idles (5 W),
-the light is at 80 % (48 W), the battery charges (+1500 W) and the PV makes
-3000 W: the meter reads 456 + 620 + 5 + 48 + 1500 - 3000 = -371 W.
+the light is at 80 % (48 W), the battery stands by (0 W) and the PV makes
+3000 W: the meter reads 506 + 620 + 5 + 48 + 0 - 3000 = -1821 W.
 Settings change over real UDP; the meter is read through the dongle's pty.
 """
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import aiohttp
 import pytest
 
-from custom_components.denki.lib.broute.link import MeterLink
-from custom_components.denki.lib.echonet import EOJ, EchonetClient, EchonetTransport, RetryPolicy
+from custom_components.denki.lib.echonet import EOJ
 from simulators.consumption import HomeLoad, device_w
 from simulators.echonet_devices import (
     air_conditioner,
@@ -26,9 +24,9 @@ from simulators.echonet_devices import (
     storage_battery,
     water_heater,
 )
-from simulators.home import INTERFACE, SimulatedHome
 from simulators.meter_history import JST, MeterHistory, history_properties, net_power_w
-from tests.net import free_port
+
+from .reach import Clock, Reach, reach_home
 
 NOON = datetime(2026, 7, 1, 12, 0, 20, tzinfo=JST)
 LIVING = "127.0.11.21"
@@ -42,46 +40,6 @@ LIGHT = EOJ.from_int(0x029001)
 BOARD = EOJ.from_int(0x028701)
 
 
-@dataclass
-class Clock:
-    """A clock the test moves."""
-
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
-@dataclass
-class Reach:
-    """The started home, its clock, and a way to each of its sides."""
-
-    home: SimulatedHome
-    clock: Clock
-    link: MeterLink
-    echonet: EchonetClient
-
-    async def meter(self) -> dict[int, bytes]:
-        """Power, current and both counters, through the dongle."""
-        meter = await self.link.ensure()
-        return await meter.get(0xE7, 0xE8, 0xE0, 0xE3)
-
-    async def power(self) -> int:
-        return int.from_bytes((await self.meter())[0xE7], signed=True)
-
-    async def get(self, address: str, eoj: EOJ, *epcs: int) -> dict[int, bytes]:
-        reply = await self.echonet.get(address, eoj, epcs)
-        assert reply.ok
-        return reply.values
-
-    async def set(self, address: str, eoj: EOJ, values: dict[int, bytes]) -> None:
-        reply = await self.echonet.set_c(address, eoj, values)
-        assert reply.ok
-
-
 def _signed(edt: bytes) -> int:
     return int.from_bytes(edt, signed=True)
 
@@ -92,19 +50,8 @@ def _phases(edt: bytes) -> tuple[int, int]:
 
 @pytest.fixture
 async def reach(socket_enabled: None, tmp_path: Path) -> AsyncIterator[Reach]:
-    clock = Clock(NOON.astimezone(UTC))
-    home = SimulatedHome(tmp_path, echonet_port=free_port(), broker_port=free_port(), clock=clock)
-    endpoints = await home.start()
-    link = MeterLink(endpoints.dongle, endpoints.rbid, endpoints.password)
-    transport = EchonetTransport(INTERFACE, port=endpoints.echonet_port, multicast_group=None)
-    client = EchonetClient(transport, retry=RetryPolicy(timeout=1.0, attempts=3))
-    await client.start()
-    try:
-        yield Reach(home, clock, link, client)
-    finally:
-        client.close()
-        await link.close()
-        await home.stop()
+    async with reach_home(tmp_path, NOON) as started:
+        yield started
 
 
 # --- over the wire: a setting changes, the meter follows -----------------------------------
@@ -114,40 +61,40 @@ async def test_switching_the_air_conditioner_off_drops_the_meter_by_its_draw(
     reach: Reach,
 ) -> None:
     before = await reach.meter()
-    assert _signed(before[0xE7]) == -371
-    assert _phases(before[0xE8]) == (-18, -19)  # -3.7 A at 100 V, split R/T
+    assert _signed(before[0xE7]) == -1821
+    assert _phases(before[0xE8]) == (-91, -91)  # -18.2 A at 100 V, split R/T
     conditioner = await reach.get(LIVING, AIR_CONDITIONER, 0x80, 0x84)
     assert conditioner == {0x80: b"\x30", 0x84: (620).to_bytes(2)}
 
     await reach.set(LIVING, AIR_CONDITIONER, {0x80: b"\x31"})
 
     after = await reach.meter()
-    assert _signed(after[0xE7]) == -371 - 617  # 620 W running, 3 W standby
-    assert _phases(after[0xE8]) == (-49, -50)
+    assert _signed(after[0xE7]) == -1821 - 617  # 620 W running, 3 W standby
+    assert _phases(after[0xE8]) == (-122, -122)
     conditioner = await reach.get(LIVING, AIR_CONDITIONER, 0x80, 0x84)
     assert conditioner == {0x80: b"\x31", 0x84: (3).to_bytes(2)}
     board = await reach.get(UTILITY, BOARD, 0xC6, 0xC7, 0xD1)
-    assert _signed(board[0xC6]) == -988  # the board's main breaker agrees with the meter
-    assert _phases(board[0xC7]) == (-49, -50)
+    assert _signed(board[0xC6]) == -2438  # the board's main breaker agrees with the meter
+    assert _phases(board[0xC7]) == (-122, -122)
     assert _signed(board[0xD1][6:8]) == 0  # its air conditioner circuit: 3 W, 0.0 A
 
 
 async def test_settings_move_the_meter_by_each_devices_model(reach: Reach) -> None:
-    assert await reach.power() == -371
+    assert await reach.power() == -1821
     await reach.set(LIVING, AIR_CONDITIONER, {0xB3: bytes((22,))})  # 4 K colder: +400 W
-    assert await reach.power() == 29
+    assert await reach.power() == -1421
     assert await reach.get(LIVING, AIR_CONDITIONER, 0x84) == {0x84: (1020).to_bytes(2)}
     await reach.set(LIVING, WATER_HEATER, {0xB0: b"\x43"})  # manual heating: boil now
-    assert await reach.power() == 29 + 1195
+    assert await reach.power() == -1421 + 1195
     assert await reach.get(LIVING, WATER_HEATER, 0xB2) == {0xB2: b"\x41"}  # heating
     await reach.set(LIVING, WATER_HEATER, {0xB0: b"\x42"})  # manual stop
-    assert await reach.power() == 29
+    assert await reach.power() == -1421
     assert await reach.get(LIVING, WATER_HEATER, 0xB2) == {0xB2: b"\x42"}
     await reach.set(OUTSIDE, LIGHT, {0xB0: bytes((20,))})  # 80 % -> 20 %: 48 W -> 12 W
-    assert await reach.power() == 29 - 36
-    await reach.set(OUTSIDE, BATTERY, {0xDA: b"\x44"})  # charging -> standby
-    assert await reach.power() == 29 - 36 - 1500
-    assert await reach.get(OUTSIDE, BATTERY, 0xD3) == {0xD3: (0).to_bytes(4)}
+    assert await reach.power() == -1421 - 36
+    await reach.set(OUTSIDE, BATTERY, {0xDA: b"\x42"})  # standby -> charging
+    assert await reach.power() == -1421 - 36 + 1500
+    assert await reach.get(OUTSIDE, BATTERY, 0xD3) == {0xD3: (1500).to_bytes(4)}
 
 
 async def test_pv_and_battery_export_make_the_meter_negative_and_count_export(
@@ -158,15 +105,15 @@ async def test_pv_and_battery_export_make_the_meter_negative_and_count_export(
     assert await reach.get(OUTSIDE, BATTERY, 0xD3) == {0xD3: (-1500).to_bytes(4, signed=True)}
     assert await reach.get(OUTSIDE, SOLAR, 0xE0) == {0xE0: (3000).to_bytes(2)}
     now = await reach.meter()
-    assert _signed(now[0xE7]) == -371 - 3000  # +1500 W charging became -1500 W discharging
-    assert _phases(now[0xE8]) == (-168, -169)
+    assert _signed(now[0xE7]) == -1821 - 1500  # standing by, then discharging 1500 W
+    assert _phases(now[0xE8]) == (-166, -166)
 
     reach.clock.advance(minutes=10)
     later = await reach.meter()
-    # 12:00:00-12:00:20 at -371 W and then -3.4 kW (the sun moves a little) until
-    # 12:10:00, the last minute the counters have: 563 Wh exported, in 10 Wh counts.
+    # 12:00:00-12:00:20 at -1.8 kW and then -3.3 kW (the sun moves a little) until
+    # 12:10:00, the last minute the counters have: 550 Wh exported, in 10 Wh counts.
     assert int.from_bytes(later[0xE0]) == int.from_bytes(start[0xE0])  # nothing imported
-    assert int.from_bytes(later[0xE3]) - int.from_bytes(start[0xE3]) == 56
+    assert int.from_bytes(later[0xE3]) - int.from_bytes(start[0xE3]) == 55
     generated = await reach.get(OUTSIDE, SOLAR, 0xE1)  # 10 min at ~3 kW: 499 Wh more
     assert int.from_bytes(generated[0xE1]) == 1_234_567 + 499
 
@@ -180,13 +127,13 @@ async def test_the_control_api_shows_each_draw(reach: Reach) -> None:
         assert response.status == 200
         body = await response.json()
     assert body == {
-        "meter_w": -371,
-        "base_w": 456,
+        "meter_w": -1821,
+        "base_w": 506,
         "devices_w": {
             "0x013001": 620,
             "0x026B01": 5,
             "0x027901": -3000,
-            "0x027D01": 1500,
+            "0x027D01": 0,
             "0x029001": 48,
             "0x028701": 0,
         },
@@ -226,7 +173,7 @@ def test_counters_integrate_the_live_power_over_clock_time() -> None:
 def test_without_a_load_the_meter_keeps_its_synthetic_profile() -> None:
     clock = Clock(NOON)
     history = MeterHistory(origin=clock() - timedelta(days=45), clock=clock)
-    assert history.power_w() == net_power_w(NOON, 64800, 0) == 456 - 1371
+    assert history.power_w() == net_power_w(NOON, 64800, 0) == 506 - 1371
     assert 0xE8 not in history_properties(history, {})
 
 

@@ -8,6 +8,14 @@ is settled into the ledger and a new one is made from the household's own
 last four weeks. Everything is stored, so a restart loses nothing and
 replays nothing twice (`lib.savings.scoring`).
 
+With a Denki meter's import, the slots the readings missed are taken from
+the meter's own 30-minute record: the 35 days kept when the entry starts, so
+that a new household has its baseline and its week's challenge on the first
+day, and then each hour what a stop left out. A first read the meter could
+not answer (its entry still loading, its radio busy or its dongle out) is
+asked again as soon as the meter's entry has loaded or its statistics
+back-fill has run, not an hour later.
+
 What each of these means is decided by `lib.savings.book.SavingsBook`; the
 tracker feeds it the sensors' states, the clock and the aggregators' results,
 keeps its timers and its store, and tells the entities what it returns.
@@ -17,7 +25,12 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import (
+    SIGNAL_CONFIG_ENTRY_CHANGED,
+    ConfigEntry,
+    ConfigEntryChange,
+    ConfigEntryState,
+)
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import (
     Event,
@@ -94,6 +107,10 @@ class SavingsTracker:
         self._settle_timer: Callable[[], None] | None = None
         self._filling = False
         self._fill_again = False
+        self._fill_owed = True
+        """The meter's record has not been read since the start, or the last read failed."""
+        self._watched: MeterBackfill | None = None
+        self._unwatch: Callable[[], None] | None = None
 
     # --- what the entities and the diagnostics read: the book's --------------------------
 
@@ -204,6 +221,10 @@ class SavingsTracker:
                 async_track_state_report_event(self.hass, entity_id, self._on_counter_reported)
             )
         entry.async_on_unload(self._cancel_settle)
+        entry.async_on_unload(self._stop_watching)
+        entry.async_on_unload(
+            async_dispatcher_connect(self.hass, SIGNAL_CONFIG_ENTRY_CHANGED, self._on_entry_changed)
+        )
         if (current := self.hass.states.get(self.energy_entity)) is not None:
             self._reading(current)
         self._roll(dt_util.now(JST).date())
@@ -316,8 +337,9 @@ class SavingsTracker:
         if self._filling:
             self._fill_again = True  # asked while one runs: go again once it is done
             return
-        if self._meter_backfill() is None:
+        if (backfill := self._meter_backfill()) is None:
             return
+        self._watch(backfill)
         self._filling = True
         self.entry.async_create_background_task(
             self.hass, self._fill_from_meter(), "denki savings from the meter's record"
@@ -327,9 +349,11 @@ class SavingsTracker:
         """Take the meter's 30-minute record for every slot the readings missed.
 
         The first time that is the 35 days kept, so that a new household has a
-        baseline and a challenge from its first event on; afterwards, what a
-        stop or an outage left out since the last time. One day's record is
-        two requests; a meter that does not answer is asked again next hour.
+        baseline and this week's challenge on its first day (the book makes the
+        challenge as the slots come in); afterwards, what a stop or an outage
+        left out since the last time. One day's record is two requests; a meter
+        that does not answer is asked again when its back-fill has run, or next
+        hour.
         """
         try:
             backfill = self._meter_backfill()
@@ -342,7 +366,9 @@ class SavingsTracker:
                     measured = await backfill.async_half_hours(gap.first_missing, gap.end)
                 except (DongleError, MeterValueError, EchonetError, TimeoutError) as err:
                     LOGGER.debug("The meter's record for the savings waits: %s", err)
+                    self._fill_owed = True
                     return
+            self._fill_owed = False
             if added := self.book.meter_filled(gap, measured):
                 LOGGER.info("Savings: %s half-hours taken from the meter's own record", added)
                 self._tell(self.book.refresh(rescore=True))
@@ -355,6 +381,37 @@ class SavingsTracker:
             if self._fill_again:
                 self._fill_again = False
                 self._schedule_fill()
+
+    @callback
+    def _on_entry_changed(self, change: ConfigEntryChange, entry: ConfigEntry[Any]) -> None:
+        """A Denki entry loaded: the meter's, after this one (Home Assistant starting, say)."""
+        if (
+            self._fill_owed
+            and entry.domain == DOMAIN
+            and entry.entry_id != self.entry.entry_id
+            and entry.state is ConfigEntryState.LOADED
+        ):
+            self._schedule_fill()
+
+    def _watch(self, backfill: MeterBackfill) -> None:
+        """Follow the meter's statistics back-fill (a reloaded meter has a new one)."""
+        if backfill is self._watched:
+            return
+        self._stop_watching()
+        self._watched = backfill
+        self._unwatch = backfill.add_listener(self._on_backfill)
+
+    @callback
+    def _stop_watching(self) -> None:
+        if self._unwatch is not None:
+            self._unwatch()
+        self._watched = self._unwatch = None
+
+    @callback
+    def _on_backfill(self) -> None:
+        """The meter's back-fill moved on: when a run has ended, read the record if it is owed."""
+        if self._watched is not None and not self._watched.status.running and self._fill_owed:
+            self._schedule_fill()
 
     # --- demand-response events -------------------------------------------------------
 

@@ -342,6 +342,46 @@ def test_the_meters_record_fills_what_the_readings_missed() -> None:
     assert book.meter_until == at(WEEK, 13)
 
 
+def test_the_meters_record_brings_this_weeks_challenge_at_once() -> None:
+    """A new household beside a smart meter, on a Wednesday: no five days of waiting.
+
+    The book began the day with no slots, so no challenge; the meter's record
+    of the 35 days before comes in the first read, and this week's challenge
+    is made from it there and then.
+    """
+    wednesday = WEEK + timedelta(days=2)
+    book = SavingsBook(wednesday, no_holidays)
+    book.begin_day(wednesday)
+    assert book.challenge is None
+    gap = book.meter_gap(at(wednesday, 12, 15))
+    record = {gap.start + n * SLOT: usual(gap.start + n * SLOT) for n in range(35 * 48)}
+
+    assert book.meter_filled(gap, record) == 35 * 48
+    update = book.refresh(rescore=True)
+
+    assert update.changed is True
+    assert book.challenge is not None
+    assert (book.challenge.week, book.challenge.kind, book.challenge.target) == (
+        WEEK,
+        ChallengeKind.EVENING_PEAK,
+        0.1,
+    )
+    assert book.challenge.reference_kwh == pytest.approx(4.0)  # 8 evening slots of 0.5
+    assert book.progress is not None
+    assert book.progress.used_kwh == {WEEK: pytest.approx(4.0), WEEK + timedelta(days=1): 4.0}
+    stored = json.loads(json.dumps(book.to_dict()))
+    assert SavingsBook.from_dict(stored, wednesday, no_holidays).challenge == book.challenge
+
+
+def test_the_meters_record_never_moves_a_challenge_already_set() -> None:
+    book = book_with_history()
+    challenge = book.challenge
+    gap = book.meter_gap(at(WEEK, 12, 15))
+    record = {gap.start + n * SLOT: 0.9 for n in range(35 * 48)}
+    assert book.meter_filled(gap, record) > 0
+    assert book.challenge is challenge
+
+
 # --- the stored form ------------------------------------------------------------------------
 
 STORED: dict[str, Any] = {

@@ -11,7 +11,10 @@ that happens means for it:
 - an aggregator's result of a DR event waits until the event's slots are in,
   then is scored against the ERAB baseline (`compute_savings`), measured or
   with the slots that stayed missing;
-- the meter's own 30-minute record fills the slots the readings missed.
+- the meter's own 30-minute record fills the slots the readings missed; when
+  it brings the household's history (a new household beside a smart meter,
+  whose 35 days are read at once), the week's challenge is made from it there
+  and then, not at the next midnight.
 
 Each call returns what happened: the awards to announce (a card earned, a
 challenge completed), whether the figures shown changed, the events settled
@@ -229,12 +232,19 @@ class SavingsBook:
                 progress(self.challenge, self.slots.complete, self.calendar).outcome()
             )
             self.challenge = None
-        if self.challenge is None:
-            self.challenge = make_challenge(
-                self.slots.complete, week, list(self.ledger.challenges.values()), self.calendar
-            )
+        self._offer_challenge()
         self.slots.forget_before(midnight(today) - KEEP)
         return self.refresh(rescore=True)
+
+    def _offer_challenge(self) -> None:
+        """Make this week's challenge, if there is none yet and the slots now have a reference."""
+        if self.challenge is None:
+            self.challenge = make_challenge(
+                self.slots.complete,
+                week_of(self.today),
+                list(self.ledger.challenges.values()),
+                self.calendar,
+            )
 
     def _record_days(self, today: date) -> None:
         """Record the facts of every whole day before today not yet recorded (3 days back)."""
@@ -368,9 +378,16 @@ class SavingsBook:
         return MeterGap(start, end, first)
 
     def meter_filled(self, gap: MeterGap, measured: Mapping[datetime, float]) -> int:
-        """Take the meter's record for `gap` (empty when nothing was missing); the slots added."""
+        """Take the meter's record for `gap` (empty when nothing was missing); the slots added.
+
+        Slots added may be the history the week's challenge waited for: it is
+        made now if there is none (`refresh` then shows it). A challenge
+        already made is kept as it is, so that a week's goal never moves.
+        """
         added = self.slots.fill({slot: kwh for slot, kwh in measured.items() if slot >= gap.start})
         self.meter_until = gap.end
+        if added:
+            self._offer_challenge()
         return added
 
     # --- the stored form -------------------------------------------------------------------
