@@ -667,9 +667,9 @@ class AggregatorHub:
         return None if entity is None else kilowatts(self.hass.states.get(entity))
 
     @property
-    def curtailed_kw(self) -> float | None:
+    def curtailed_kw(self) -> float:
         """The draw before the response less the draw now, while a response is in force."""
-        return self.responder.curtailed_kw(self.power_kw)
+        return self.responder.curtailed_kw()
 
     @callback
     def _on_report_time(self, now: datetime) -> None:

@@ -324,16 +324,16 @@ def test_watched_covers_the_plan_and_what_awaits_restoring() -> None:
     assert responder.watched() == ["climate.attic", CLIMATE, LIGHT, EV]
 
 
-def test_curtailed_kw_is_measured_against_the_plan_s_baseline() -> None:
+def test_curtailed_kw_is_what_the_plan_takes_off_without_a_person_s_appliances() -> None:
     responder = Responder()
-    assert responder.curtailed_kw(1.2) == 0.0
+    assert responder.curtailed_kw() == 0.0
     start(responder, event(), baseline_kw=2.0)
-    assert responder.curtailed_kw(1.2) == 0.8
-    assert responder.curtailed_kw(2.5) == 0.0
-    assert responder.curtailed_kw(None) is None
-    other = Responder()
-    start(other, event(), baseline_kw=None)
-    assert other.curtailed_kw(1.2) is None
+    draws = {EV: 6.0}
+    assert responder.replan(SNAPSHOTS, LIMITS, FULL, power_kw=None, draws=draws) is not None
+    # The climate +2 degC unmeasured (0.06), the EV measured (6.0), the light at half (0.02).
+    assert responder.curtailed_kw() == 6.08
+    responder.appliance_changed(EV, EntityState("off"), EntityState("on"))
+    assert responder.curtailed_kw() == 0.08
 
 
 # --- storage --------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ from custom_components.denki.lib.dr.response import (
     Role,
     Snapshot,
     Step,
-    curtailed_kw,
     demand_at,
     is_override,
     is_restored,
@@ -188,12 +187,6 @@ def test_steps_survive_json() -> None:
         LIMITS,
     )
     assert [Step.from_dict(step.as_dict()) for step in steps] == steps
-
-
-def test_curtailed_kw() -> None:
-    assert curtailed_kw(2.0, 1.25) == 0.75
-    assert curtailed_kw(1.0, 1.5) == 0.0
-    assert curtailed_kw(None, 1.0) is None
 
 
 # --- the demand in force, interval by interval, and the plan sized to it -----------------

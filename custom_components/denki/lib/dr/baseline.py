@@ -1,6 +1,7 @@
 """The household's draw before an event: the mean of the last readings.
 
-The curtailment an event brings is measured against it (`response.curtailed_kw`).
+It stands for the household's draw when its power sensor gives none at the
+moment an import limit is sized (`Responder.replan`).
 """
 
 from collections import deque

@@ -42,7 +42,6 @@ from .response import (
     Limits,
     Snapshot,
     Step,
-    curtailed_kw,
     is_override,
     respond,
     same_value,
@@ -329,11 +328,21 @@ class Responder:
         response.overridden.add(entity_id)
         return Seen.OVERRIDDEN
 
-    def curtailed_kw(self, power_kw: float | None) -> float | None:
-        """The draw before the plan less `power_kw`; 0 without a plan in force."""
-        if self.response is None:
+    def curtailed_kw(self) -> float:
+        """The draw the plan in force takes off: each step's kW, a person's left out; 0 without.
+
+        Each step is counted at what it was reckoned to give up when planned
+        (the appliance's measured draw, or its estimate). The meter's drop
+        against the half hour before the event is no measure of it: the
+        household's other load moves too (a setting sun's PV alone can
+        raise the net draw by more than an air conditioner's +2 degC saves).
+        """
+        response = self.response
+        if response is None:
             return 0.0
-        return curtailed_kw(self.response.baseline_kw, power_kw)
+        return round(
+            sum(step_kw(s) for s in response.steps if s.entity_id not in response.overridden), 3
+        )
 
     # --- storage ------------------------------------------------------------------------
 

@@ -553,10 +553,3 @@ def is_override(step: Step, old: Any, new: Any) -> bool:
 def is_restored(step: Step, value: Any) -> bool:
     """Whether the watched value is back at what it was before the event."""
     return _same(value, step.prior, _TOLERANCE.get(step.watch, 0.0))
-
-
-def curtailed_kw(before_kw: float | None, now_kw: float | None) -> float | None:
-    """The household's curtailment: its draw before the event less its draw now, at least 0."""
-    if before_kw is None or now_kw is None:
-        return None
-    return round(max(0.0, before_kw - now_kw), 3)
