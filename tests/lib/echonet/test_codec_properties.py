@@ -286,7 +286,7 @@ def _fit(number: int, size: int, rng: random.Random) -> bytes:
     return rng.randbytes(size)
 
 
-def _scalar_edt(spec: ValueSpec, rng: random.Random) -> bytes:
+def _scalar_edt(spec: ValueSpec, rng: random.Random, *, clean: bool = False) -> bytes:
     size = spec.size or 1
     specials = [special.raw for special in spec.special]
     if spec.type in (DataType.UNSIGNED, DataType.SIGNED):
@@ -294,7 +294,7 @@ def _scalar_edt(spec: ValueSpec, rng: random.Random) -> bytes:
         low_type, high_type = _type_range(size, signed=signed)
         low = low_type if spec.minimum is None else spec.minimum
         high = high_type if spec.maximum is None else spec.maximum
-        if low <= high and rng.random() < 0.75:
+        if low <= high and (clean or rng.random() < 0.75):
             return _fit(rng.choice([low, high, rng.randint(low, high)]), size, rng)
         overflow = [high_type, low_type] if signed else [high_type, high_type - 1]
         return _fit(rng.choice([low - 1, high + 1, *specials, *overflow]), size, rng)
@@ -325,13 +325,17 @@ def _sized(spec: ValueSpec, rng: random.Random) -> int:
     return rng.randint(spec.min_size, min(spec.max_size, spec.min_size + 24))
 
 
-def _edt(spec: ValueSpec, rng: random.Random) -> bytes:
-    """An EDT shaped like `spec`: mostly valid, with the boundaries and special codes around it."""
-    if spec.size is not None and rng.random() < 0.05:
+def _edt(spec: ValueSpec, rng: random.Random, *, clean: bool = False) -> bytes:
+    """An EDT shaped like `spec`: mostly valid, with the boundaries and special codes around it.
+
+    `clean` keeps numbers in range: the items of a long array (48 half-hours)
+    would otherwise almost never be valid all at once.
+    """
+    if spec.size is not None and not clean and rng.random() < 0.05:
         return rng.randbytes(spec.size)
     match spec.type:
         case DataType.UNSIGNED | DataType.SIGNED | DataType.ENUM | DataType.LEVEL:
-            return _scalar_edt(spec, rng)
+            return _scalar_edt(spec, rng, clean=clean)
         case DataType.BITMAP:
             return rng.randbytes(spec.size or 1)
         case DataType.DATE | DataType.TIME | DataType.DATE_TIME:
@@ -348,7 +352,7 @@ def _edt(spec: ValueSpec, rng: random.Random) -> bytes:
                 return bytes([len(epcs), *epcs])  # the list format, in no particular order
             return encode_property_map(epcs)
         case DataType.STRUCT:
-            return b"".join(_edt(part.value, rng) for part in spec.fields)
+            return b"".join(_edt(part.value, rng, clean=clean) for part in spec.fields)
         case _:
             assert spec.type is DataType.ARRAY
             assert spec.item is not None
@@ -358,8 +362,9 @@ def _edt(spec: ValueSpec, rng: random.Random) -> bytes:
                 if part.key == spec.count_field and rng.random() < 0.9:
                     header += _fit(count, part.value.size or 1, rng)
                 else:
-                    header += _edt(part.value, rng)
-            return header + b"".join(_edt(spec.item, rng) for _ in range(count))
+                    header += _edt(part.value, rng, clean=clean)
+            clean_items = clean or rng.random() < 0.5
+            return header + b"".join(_edt(spec.item, rng, clean=clean_items) for _ in range(count))
 
 
 def edt_for(spec: ValueSpec, rng: random.Random) -> bytes:
@@ -383,8 +388,13 @@ def _fields_read_as_none(spec: ValueSpec, value: object) -> Iterator[ValueSpec]:
     items = value
     if spec.fields:
         assert isinstance(value, Mapping)
-        parts += [(part.value, value[part.key]) for part in spec.fields]
-        items = value.get("items", ())
+        parts += [
+            (part.value, value[part.key])
+            for index, part in enumerate(spec.fields)
+            # Optional trailing fields a device left off read as None and are left off again.
+            if spec.required_fields is None or index < spec.required_fields
+        ]
+        items = value.get(spec.items_key, ())
     if spec.type is DataType.ARRAY:
         assert spec.item is not None
         assert isinstance(items, tuple)

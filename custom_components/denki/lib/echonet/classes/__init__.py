@@ -7,8 +7,10 @@ driven by them alone; ``class_spec``/``property_spec`` look them up.
 
 Source: the ECHONET Consortium's Machine Readable Appendix (MRA) as carried
 by `pyhems` (MIT), a dependency, turned into our specs at import
-(``from_pyhems.py``); what it lacks (the node profile, the rest of the
-opening family) is written in ``overlay.py``. Announcement rules are not in
+(``from_pyhems.py``, its structured properties included); what it lacks
+(the node profile, the rest of the opening family, the names of its
+structured properties, the air conditioner's timers and function settings,
+the super class's 0x86) is written in ``overlay.py``. Announcement rules are not in
 the data: a device's own announcement map (0x9D) says what it announces.
 """
 

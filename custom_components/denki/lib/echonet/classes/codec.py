@@ -130,7 +130,8 @@ def decode_value(class_id: int, epc: int, edt: bytes) -> DecodedValue:
         _check_size(value_spec, edt, where)
         value, special = _decode_level(value_spec, edt[0], where)
     else:
-        value = _decode(value_spec, edt, where)
+        special = _coded_special(value_spec, edt)
+        value = None if special is not None else _decode(value_spec, edt, where)
     return DecodedValue(
         class_id,
         epc,
@@ -151,9 +152,9 @@ def encode_value(class_id: int, epc: int, value: object) -> bytes:
     property counts tenths); enums take their key (``"cooling"``), their
     ``EnumValue`` or their raw code; special codes take their key
     (``"automatic"``); structs take a mapping of field keys; arrays a
-    sequence of items (after their header fields, given as a mapping with an
-    ``"items"`` entry); ``bytes`` are checked against the layout and returned
-    as they are.
+    sequence of items (after their header fields, given as a mapping with the
+    items under the array's ``items_key``, ``"items"`` unless the data names
+    them); ``bytes`` are checked against the layout and returned as they are.
 
     Raises:
         UnknownPropertyError: The data does not describe the property (only
@@ -320,8 +321,22 @@ def _field_value(spec: ValueSpec, edt: bytes, where: str) -> Value:
     return _decode(spec, edt, where)
 
 
+_CODED_LAYOUTS = frozenset({DataType.DATE, DataType.TIME, DataType.DATE_TIME, DataType.RAW})
+"""Layouts that are not numbers but may still have special codes (0xFFFFFFFF "unknown" date)."""
+
+
+def _coded_special(spec: ValueSpec, edt: bytes) -> SpecialValue | None:
+    """The special code ``edt`` is, for a date, time or raw value that has some."""
+    if not spec.special or spec.type not in _CODED_LAYOUTS or not edt:
+        return None
+    return spec.special_by_raw(int.from_bytes(edt, "big"))
+
+
 def _decode(spec: ValueSpec, edt: bytes, where: str) -> Value:
     """Any non-scalar layout (and scalars reached through _field_value)."""
+    coded = _coded_special(spec, edt)
+    if coded is not None and (spec.size is None or len(edt) == spec.size):
+        return _special_in_field(coded)
     match spec.type:
         case DataType.UNSIGNED | DataType.SIGNED | DataType.ENUM | DataType.LEVEL:
             return _field_value(spec, edt, where)
@@ -360,8 +375,21 @@ def _decode_fields(
 ) -> tuple[dict[str, Value], int]:
     values: dict[str, Value] = {}
     position = 0
-    for part in spec.fields:
+    last = len(spec.fields) - 1
+    for index, part in enumerate(spec.fields):
+        if (
+            spec.required_fields is not None
+            and index >= spec.required_fields
+            and position == len(edt)
+            and part.value.size is not None
+        ):
+            # Optional trailing fields the device left off.
+            values.update(dict.fromkeys((f.key for f in spec.fields[index:]), None))
+            break
         size = part.value.size
+        if size is None and index == last and not rest_allowed:
+            # A struct's last field may be of variable length: it takes the rest.
+            size = len(edt) - position
         if size is None:
             raise PropertyValueError(f"{where}: field {part.key} has no fixed size")
         chunk = edt[position : position + size]
@@ -404,7 +432,7 @@ def _decode_array(spec: ValueSpec, edt: bytes, where: str) -> Value:
     )
     if not spec.fields:
         return items
-    return {**header, "items": items}
+    return {**header, spec.items_key: items}
 
 
 # Encoding.
@@ -510,6 +538,8 @@ def _encode_bitmap(spec: ValueSpec, value: object, where: str) -> bytes:
 
 def _encode_date_time(spec: ValueSpec, value: object, where: str) -> bytes:
     size = spec.size or 0
+    if isinstance(value, str | SpecialValue) and spec.special:
+        return _encode_special_or_enum(spec, value, where)
     match spec.type:
         case DataType.DATE_TIME if isinstance(value, dt.datetime):
             out = value.year.to_bytes(2, "big") + bytes(
@@ -525,11 +555,17 @@ def _encode_date_time(spec: ValueSpec, value: object, where: str) -> bytes:
 
 
 def _encode_fields(spec: ValueSpec, value: Mapping[str, object], where: str) -> bytes:
-    unknown = set(value) - {part.key for part in spec.fields} - {"items"}
+    unknown = set(value) - {part.key for part in spec.fields} - {spec.items_key}
     if unknown:
         raise PropertyValueError(f"{where}: no field named {sorted(unknown)}")
     out = bytearray()
-    for part in spec.fields:
+    for index, part in enumerate(spec.fields):
+        if (
+            spec.required_fields is not None
+            and index >= spec.required_fields
+            and all(value.get(f.key) is None for f in spec.fields[index:])
+        ):
+            break  # optional trailing fields, left off
         if part.key not in value:
             raise PropertyValueError(f"{where}: field {part.key} is missing")
         out += _encode_item(part.value, value[part.key], f"{where} {part.key}")
@@ -592,7 +628,7 @@ def _encode_array(spec: ValueSpec, value: object, where: str) -> bytes:
         if not isinstance(value, Mapping):
             raise PropertyValueError(f"{where}: a mapping with header fields and items is needed")
         header = _encode_fields(spec, value, where)
-        items = value.get("items", ())
+        items = value.get(spec.items_key, ())
     if not isinstance(items, Sequence) or isinstance(items, str | bytes):
         raise PropertyValueError(f"{where}: a sequence of items is needed")
     if not spec.min_items <= len(items) <= spec.max_items:

@@ -6,11 +6,13 @@ from typing import Final
 
 from .from_pyhems import SUPER_CLASS_ID, build
 from .overlay import (
+    AIR_CONDITIONER,
     LOW_VOLTAGE_METER,
     NODE_PROFILE,
     openings,
+    with_air_conditioner_extra,
     with_descriptive,
-    with_single_phase_currents,
+    with_meter_fixes,
 )
 from .spec import ClassSpec, PropertySpec
 
@@ -29,7 +31,8 @@ def _index(classes: list[ClassSpec]) -> Mapping[int, ClassSpec]:
 def _all() -> list[ClassSpec]:
     fixes: dict[int, Callable[[ClassSpec], ClassSpec]] = {
         SUPER_CLASS_ID: with_descriptive,
-        LOW_VOLTAGE_METER: with_single_phase_currents,
+        LOW_VOLTAGE_METER: with_meter_fixes,
+        AIR_CONDITIONER: with_air_conditioner_extra,
     }
     built = [fixes[spec.class_id](spec) if spec.class_id in fixes else spec for spec in build()]
     known = {spec.class_id for spec in built}

@@ -77,9 +77,9 @@ class DataType(StrEnum):
     TEXT = "text"
     """ASCII text, padded with NUL or spaces."""
     STRUCT = "struct"
-    """A fixed sequence of named fields."""
+    """A sequence of named fields; the last one may be of variable length."""
     ARRAY = "array"
-    """Optional header fields, then repeated items."""
+    """Optional header fields, then repeated items (a fixed number of them when ``size`` is set)."""
     PROPERTY_MAP = "property_map"
     """A property map (0x9D, 0x9E, 0x9F and alike)."""
 
@@ -169,8 +169,13 @@ class ValueSpec:
     """Array: the header field holding the number of items; else items fill the rest."""
     min_items: int = 0
     max_items: int = 0xFF
+    items_key: str = "items"
+    """Array with header fields: the key its items are decoded under, beside the header's."""
     level_base: int = 0
     level_count: int = 0
+    required_fields: int | None = None
+    """Struct: how many leading fields an EDT must hold; the rest may be left off
+    at a field boundary (and decode as None). None: every field is required."""
     overflow_codes: bool = True
     """Numbers: whether the Appendix's overflow/underflow codes apply (MRA ``overflowCode``).
 
