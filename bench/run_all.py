@@ -17,8 +17,12 @@ row with the last lines of its stderr below the table; the others still
 run, and run_all exits 1 at the end.
 
 `--quick` gives each bench its short options (QUICK): fewer rounds, a
-shorter radio delay, half a minute of loop lag; the figures are then only
-a rough look. `--markdown` prints the table as Markdown, for the README.
+shorter radio delay, half a minute of loop lag (with Denki, then as long
+without it: the control); the figures are then only a rough look.
+`--markdown` prints the table as Markdown, for the README. The loop-lag
+rows include its control: the peer "Home Assistant without Denki, same
+run" holds the figure without Denki, so that the two figures' difference
+is Denki's share.
 """
 
 import argparse
@@ -240,7 +244,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="each bench's short options")
     parser.add_argument("--markdown", action="store_true", help="the table as Markdown")
     parser.add_argument(
-        "--loop-minutes", type=float, help="bench_loop_lag's --minutes (default: its own)"
+        "--loop-minutes",
+        type=float,
+        help="bench_loop_lag's --minutes, each of its two windows (default: its own)",
     )
     parser.add_argument(
         "--outputs", type=Path, help="keep each bench's stdout and stderr in this folder"

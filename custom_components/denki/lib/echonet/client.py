@@ -8,7 +8,10 @@ dropped and counted: an answer from an address other than the node asked
 is never accepted (the home LAN is the trust boundary, and a TID alone is
 easy to guess). One request is in flight per node at a time, since many
 devices handle only one; a request is sent again, with the same TID, as
-the `RetryPolicy` says.
+the `RetryPolicy` says. Requests leave one datagram per turn of the event
+loop: when many are asked at once (a demand-response event setting forty
+appliances, a scene), each send, a system call that can be slow on a busy
+host, runs in a turn of its own, and the loop is not held for all of them.
 
 It also plays our own node: it answers Get for the node profile and the
 controller (`ControllerNode`), acknowledges INFC with INFC_Res, hands
@@ -26,11 +29,13 @@ and nothing is sent.
 """
 
 import asyncio
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 import contextlib
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from enum import Enum, auto
+import functools
 import ipaddress
 import logging
 import secrets
@@ -91,7 +96,9 @@ class _Discovery:
     answered: asyncio.Event = field(default_factory=asyncio.Event)
 
 
+@functools.lru_cache(maxsize=1024)
 def _ipv4(address: str) -> str:
+    """The canonical form of an IPv4 address, or ValueError (cached: every request asks)."""
     return str(ipaddress.IPv4Address(address))
 
 
@@ -143,6 +150,9 @@ class EchonetClient:
         self._datagram_listeners: list[HostListener] = []
         self._silence_listeners: list[HostListener] = []
         self._heard: dict[str, float] = {}
+        self._turns: deque[asyncio.Future[None]] = deque()
+        self._turn_taken = False
+        self._turn_loop: asyncio.AbstractEventLoop | None = None
         self.set_guard: SetGuard | None = None
         """If set, Sets go only to addresses it accepts (`UnconfirmedError` otherwise)."""
 
@@ -334,6 +344,30 @@ class EchonetClient:
             lock = self._locks[host] = asyncio.Lock()
         return lock
 
+    async def _turn(self) -> None:
+        """Wait for our turn to send: one request datagram per turn of the loop, in order."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._turn_loop:  # a loop of its own (a client used again): a fresh queue
+            self._turn_loop, self._turn_taken = loop, False
+            self._turns.clear()
+        if not self._turn_taken and not self._turns:
+            self._turn_taken = True
+            loop.call_soon(self._next_turn)
+            return
+        waiter: asyncio.Future[None] = loop.create_future()
+        self._turns.append(waiter)
+        await waiter
+
+    def _next_turn(self) -> None:
+        """Give the next waiting send its turn, and the one after it the next turn of the loop."""
+        while self._turns:
+            waiter = self._turns.popleft()
+            if not waiter.done():  # a cancelled request gives its turn up
+                waiter.set_result(None)
+                asyncio.get_running_loop().call_soon(self._next_turn)
+                return
+        self._turn_taken = False
+
     def _next_tid(self) -> int:
         self._tid = (self._tid + 1) & 0xFFFF
         while self._tid in self._pending or self._tid in self._discoveries:
@@ -358,6 +392,7 @@ class EchonetClient:
                     # one attempt each, so that its other objects do not hold the queue.
                     timeouts = timeouts[:1]
                 for timeout in timeouts:
+                    await self._turn()
                     self._transport.send(request, (host, self._transport.port))
                     waited.append(timeout)
                     done, _ = await asyncio.wait((answer,), timeout=timeout)
