@@ -35,7 +35,13 @@ from syrupy.assertion import SnapshotAssertion
 
 from custom_components.denki.const import CONF_NODE_ID, CONF_SETTABLE_CLASSES, DOMAIN, EntryKind
 from custom_components.denki.kinds import KIND_HANDLERS
-from custom_components.denki.lib.echonet import CONTROLLER as EOJ_CONTROLLER, ESV, Frame, Property
+from custom_components.denki.lib.echonet import (
+    CONTROLLER as EOJ_CONTROLLER,
+    ESV,
+    MULTICAST_GROUP,
+    Frame,
+    Property,
+)
 
 from .conftest import (
     AIRCON,
@@ -218,7 +224,18 @@ async def test_a_silent_node_is_unavailable_and_comes_back(
     node.drop = 1000
     await coordinator.async_refresh()
     assert hass.states.get(climate).state == STATE_UNAVAILABLE  # type: ignore[union-attr]
+    # Backed off: the next polls ask nothing (issue 19: a silent node is not asked every 10 s).
+    asked = len(node.requests)
+    await coordinator.async_refresh()
+    assert len(node.requests) == asked
     node.drop = 0
+    await coordinator.async_refresh()
+    assert hass.states.get(climate).state == STATE_UNAVAILABLE  # type: ignore[union-attr]
+    # It speaks (an announcement, as a node does at start): polled again at once.
+    client = loaded.runtime_data.client
+    heard = client.last_heard(LIVING)
+    node.announce((MULTICAST_GROUP, lan.port))
+    await until(lambda: client.last_heard(LIVING) != heard)
     await coordinator.async_refresh()
     assert hass.states.get(climate).state == HVACMode.COOL  # type: ignore[union-attr]
 

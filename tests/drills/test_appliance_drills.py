@@ -1,5 +1,9 @@
 """Fault drill of the appliances entry: one node of the simulated home falls silent.
 
+While it is silent the poller backs off (10 s, doubling, up to 320 s), so a
+silent node costs almost no traffic; it comes back as a restarted node does,
+announcing its instance list, and is polled again at once.
+
 The home is the appliances tests' (three ECHONET Lite nodes on loopback UDP);
 the clock is moved in steps and the objects' coordinators poll on their own
 timers, as they do in Home Assistant.
@@ -17,8 +21,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.denki import lan as denki_lan
-from custom_components.denki.lib.echonet import RetryPolicy
-from tests.appliances.conftest import LIVING, Lan, appliances_entry, set_up
+from custom_components.denki.lib.echonet import MULTICAST_GROUP, RetryPolicy
+from tests.appliances.conftest import LIVING, Lan, appliances_entry, set_up, until as wait_until
 
 from .conftest import DrillLog, Figure, advance, one_window, watch
 
@@ -87,6 +91,12 @@ async def test_an_appliance_silent_for_ten_minutes(  # noqa: PLR0917 - fixtures
     advance(clock, fell_silent + SILENCE - dt_util.utcnow())
     drill_log.mark("recover")
     node.drop = 0
+    # Back, as a node that restarts: it announces its instance list (ECHONET Lite's start-up
+    # INF of 0xD5), which ends the poller's back-off at once.
+    client = quick_home.runtime_data.client
+    heard = client.last_heard(LIVING)
+    node.announce((MULTICAST_GROUP, lan.port))
+    await wait_until(lambda: client.last_heard(LIVING) != heard)
     answers = dt_util.utcnow()
     for coordinator in coordinators:
         await coordinator.async_refresh()

@@ -100,7 +100,11 @@ async def async_setup_appliances(hass: HomeAssistant, entry: AppliancesConfigEnt
     # Released after async_unload_appliances has stored what was learned (or a failed setup).
     entry.async_on_unload(lambda: lan.async_release(hass, client))
     learned = stored.get("learned")
-    poller = AdaptivePoller(client, learned_capacity=learned if isinstance(learned, dict) else None)
+    # A silent node is asked again after 10 s, then twice as long each time, up to about five
+    # minutes; any datagram from it (a restart's instance-list announcement) ends the wait.
+    poller = AdaptivePoller(
+        client, learned_capacity=learned if isinstance(learned, dict) else None, backoff=True
+    )
     directory = NodeDirectory(client, manual_hosts=tuple(entry.data.get(CONF_HOSTS, ())))
     # A Set goes only to an address whose node gave its identity (0x83) since the address
     # last changed hands: after a DHCP swap, a room's entities never drive another room's unit.
