@@ -14,8 +14,9 @@ Per class (0x80 0x30 is on; off draws the standby figure):
   only 40 W; other 120 W; power saving (0x8F 0x41) four fifths of that;
   at most 2 kW;
 - EcoCute (0x026B): 1.2 kW while boiling, 5 W otherwise (2 W off); it boils
-  on manual heating (0xB0 0x43), and on automatic (0x41) from 23:00 to 7:00
-  (Japan time), never on manual stop (0x42);
+  on manual heating (0xB0 0x42), and on automatic (0x41) from 23:00 to 7:00
+  (Japan time), never on manual stop (0x43; pychonet's ElectricWaterHeater.py
+  `_026BB0`: 0x41 automatic, 0x42 manual, 0x43 stop);
 - hybrid water heater (0x02A6): the same, with a 600 W heat pump;
 - PV (0x0279): generates 3 kW * sin(pi (hour - 6) / 12) from 6:00 to 18:00;
 - storage battery (0x027D): by its operation mode (0xDA): rapid charging
@@ -103,7 +104,7 @@ def boiling(values: Values, when: datetime) -> bool:
     if not _on(values):
         return False
     setting = _byte(values, 0xB0, 0x41)
-    if setting == 0x43:  # manual water heating
+    if setting == 0x42:  # manual water heating (0x43 is manual stop)
         return True
     hour = _hour(when)
     return setting == 0x41 and (hour >= 23 or hour < 7)

@@ -90,7 +90,7 @@ async def _curtail(reach: Reach) -> None:
     """What Denki's plan does at a high-level event: the air conditioner's cooling setpoint
     2 K up (26 -> 28 °C, the household's limit) and the EcoCute's boiling postponed."""
     await reach.set(LIVING, AIR_CONDITIONER, {0xB3: bytes((28,))})
-    await reach.set(LIVING, WATER_HEATER, {0xB0: b"\x42"})
+    await reach.set(LIVING, WATER_HEATER, {0xB0: b"\x43"})  # manual stop
 
 
 async def _restore(reach: Reach) -> None:
@@ -125,7 +125,7 @@ def test_a_dr_events_curtailment_is_saved_against_the_erab_baseline() -> None:
 
     clock.now = start
     history.advance()
-    conditioner[0xB3], heater[0xB0] = bytes((28,)), b"\x42"
+    conditioner[0xB3], heater[0xB0] = bytes((28,)), b"\x43"
     clock.now = end
     history.advance()
     conditioner[0xB3], heater[0xB0] = bytes((26,)), b"\x41"

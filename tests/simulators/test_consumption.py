@@ -84,10 +84,10 @@ async def test_settings_move_the_meter_by_each_devices_model(reach: Reach) -> No
     await reach.set(LIVING, AIR_CONDITIONER, {0xB3: bytes((22,))})  # 4 K colder: +400 W
     assert await reach.power() == -1421
     assert await reach.get(LIVING, AIR_CONDITIONER, 0x84) == {0x84: (1020).to_bytes(2)}
-    await reach.set(LIVING, WATER_HEATER, {0xB0: b"\x43"})  # manual heating: boil now
+    await reach.set(LIVING, WATER_HEATER, {0xB0: b"\x42"})  # manual heating: boil now
     assert await reach.power() == -1421 + 1195
     assert await reach.get(LIVING, WATER_HEATER, 0xB2) == {0xB2: b"\x41"}  # heating
-    await reach.set(LIVING, WATER_HEATER, {0xB0: b"\x42"})  # manual stop
+    await reach.set(LIVING, WATER_HEATER, {0xB0: b"\x43"})  # manual stop
     assert await reach.power() == -1421
     assert await reach.get(LIVING, WATER_HEATER, 0xB2) == {0xB2: b"\x42"}
     await reach.set(OUTSIDE, LIGHT, {0xB0: bytes((20,))})  # 80 % -> 20 %: 48 W -> 12 W
@@ -214,8 +214,8 @@ def _with(table: tuple[dict[int, bytes], frozenset[int]], **epcs: bytes) -> dict
         (AIR_CONDITIONER, _with(air_conditioner(), x80=b"\x31"), 12, 3),
         (WATER_HEATER, _with(water_heater()), 12, 5),
         (WATER_HEATER, _with(water_heater()), 2, 1200),
-        (WATER_HEATER, _with(water_heater(), xB0=b"\x43"), 12, 1200),
-        (WATER_HEATER, _with(water_heater(), xB0=b"\x42"), 2, 5),
+        (WATER_HEATER, _with(water_heater(), xB0=b"\x42"), 12, 1200),
+        (WATER_HEATER, _with(water_heater(), xB0=b"\x43"), 2, 5),
         (WATER_HEATER, _with(water_heater(), x80=b"\x31"), 2, 2),
         (SOLAR, _with(solar()), 12, -3000),
         (SOLAR, _with(solar()), 20, 0),
