@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import aiomqtt
 from amqtt.broker import Broker
@@ -163,3 +164,31 @@ async def test_broker_outage_loses_nothing(
     # One line when the outage starts and one when it ends, however many retries.
     assert log.count("Lost the aggregator's broker") == 1
     assert log.count("The aggregator's broker is back") == 1
+
+
+async def test_a_report_publish_that_times_out_reconnects_and_sends_again(
+    broker: Broker, port: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PUBACK that never comes (aiomqtt: "Operation timed out") ends the session, not the sender.
+
+    Found by the season benchmark: the sender task died alone, the link still
+    showed connected, and every later report stayed in the outbox.
+    """
+    publish = aiomqtt.Client.publish
+    failed: list[str] = []
+
+    async def flaky(self: aiomqtt.Client, topic: str, *args: Any, **kwargs: Any) -> None:
+        if str(topic) == TOPICS.reports and not failed:
+            failed.append(str(topic))
+            raise aiomqtt.MqttError("Operation timed out")
+        await publish(self, topic, *args, **kwargs)
+
+    monkeypatch.setattr(aiomqtt.Client, "publish", flaky)
+    async with aiomqtt.Client("127.0.0.1", port, identifier="aggregator") as aggregator:
+        await aggregator.subscribe(TOPICS.reports, qos=1)
+        async with Home(port, tmp_path) as home:
+            await home.link.report({"power_w": 700.0}, AT)
+            await home.link.report({"power_w": 710.0}, AT)
+            reports = await _reports(aggregator, 2)
+    assert failed == [TOPICS.reports]
+    assert sorted({r.seq for r in reports}) == [1, 2]

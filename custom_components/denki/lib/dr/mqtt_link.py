@@ -182,16 +182,28 @@ class MqttLink:
             self.connected.set()
             if self._on_connection is not None:
                 self._on_connection(True)
-            sender = asyncio.create_task(self._send_loop(client))
+            # Either side failing ends the session: a publish that timed out (no PUBACK
+            # within aiomqtt's 10 s) used to end the sender alone, and reports then
+            # piled up in the outbox while the link still showed connected.
+            tasks = (
+                asyncio.create_task(self._receive_loop(client)),
+                asyncio.create_task(self._send_loop(client)),
+            )
             try:
-                async for message in client.messages:
-                    if (ack := self._receive(message.payload)) is not None:
-                        # The outbox fsyncs: keep that off the event loop.
-                        await asyncio.to_thread(self._outbox.ack, ack)
+                done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             finally:
-                sender.cancel()
-                # The sender's own failure, if any, is the same lost connection.
-                await asyncio.gather(sender, return_exceptions=True)
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+            for task in done:
+                task.result()  # its MqttError: reconnect, and send again what is unacknowledged
+            raise aiomqtt.MqttError("the session ended")  # pragma: no cover - both loop forever
+
+    async def _receive_loop(self, client: aiomqtt.Client) -> None:
+        async for message in client.messages:
+            if (ack := self._receive(message.payload)) is not None:
+                # The outbox fsyncs: keep that off the event loop.
+                await asyncio.to_thread(self._outbox.ack, ack)
 
     def _receive(self, payload: object) -> int | None:
         """Hand a message on; return the sequence number it acknowledges, if any."""
