@@ -566,6 +566,7 @@ class AggregatorHub:
                 demand,
                 power_kw=self.power_kw,
                 draws=self._draws(),
+                keep=self._planned_for is None or demand == self._planned_for,
             )
             if replan is None:
                 return
@@ -665,6 +666,12 @@ class AggregatorHub:
             LOGGER.info(
                 "%s was changed during the demand-response event; it leaves the plan", entity_id
             )
+            demand = self._planned_for
+            if demand is not None and (
+                demand.import_limit_kw is not None or demand.reduce_kw is not None
+            ):
+                # A size in kW: what the person took back is made up from the others.
+                self._carry_out(self.responder.boundary(), "an override")
             self._save()
             self._update()
 

@@ -18,7 +18,15 @@ from custom_components.denki.lib.dr.responder import (
     Seen,
     stored_dict,
 )
-from custom_components.denki.lib.dr.response import Demand, Depth, Limits, Role, Snapshot, Step
+from custom_components.denki.lib.dr.response import (
+    Demand,
+    Depth,
+    Limits,
+    Role,
+    Snapshot,
+    Step,
+    respond,
+)
 
 T0 = datetime(2026, 8, 3, 8, 0, tzinfo=UTC)
 LIMITS = Limits()
@@ -584,3 +592,30 @@ def test_an_event_that_asks_only_in_a_later_interval_is_joined_at_its_start() ->
         "ev-price", "p", (Interval(0, T0, timedelta(hours=1), {"PRICE": (40.0,)}),), "test"
     )
     assert start(Responder(), price_only) == NOTHING
+
+
+def test_a_replan_at_the_same_demand_gives_nothing_back_but_adds_what_is_missing() -> None:
+    """A restart or an override re-plans at the same limit: estimates do not undo the plan."""
+    responder = Responder()
+    start(responder, event())
+    limit = Demand(import_limit_kw=2.5)
+    first = responder.replan(HOME, LIMITS, limit, power_kw=6.0)
+    assert first is not None
+    assert entities(first.curtail) == [BATTERY, EV]
+    # The meter now reads low (the battery did more than its estimate): without `keep` the EV
+    # would be given back; with it, nothing is.
+    assert responder.replan(HOME, LIMITS, limit, power_kw=-0.5, keep=True) == Replan()
+    # A person takes the EV back: the others make it up.
+    responder.appliance_changed(EV, EntityState("off"), EntityState("on"))
+    more = responder.replan(HOME, LIMITS, limit, power_kw=5.0, keep=True)
+    assert more is not None
+    assert more.give_back == ()
+    assert CLIMATE in entities(more.curtail)
+
+
+def test_a_charging_battery_sent_to_discharge_counts_twice_its_estimate() -> None:
+    charging = Snapshot(BATTERY, Role.BATTERY, "charging", HOME[3].attributes)
+    (step,) = respond([charging], LIMITS, FULL, power_kw=None)
+    assert step.kw == 4.0
+    (idle,) = respond([HOME[3]], LIMITS, FULL, power_kw=None)
+    assert idle.kw == 2.0

@@ -233,6 +233,7 @@ class Responder:
         *,
         power_kw: float | None,
         draws: Mapping[str, float] | None = None,
+        keep: bool = False,
     ) -> Replan | None:
         """Fit the plan in force to `demand`; None without a plan.
 
@@ -243,7 +244,11 @@ class Responder:
         plan's curtailment in it; the plan's own steps are added back to
         size an import limit (the draw before the plan when unknown). An
         appliance a person took over, or one that does not answer now, is
-        left as it is.
+        left as it is. With `keep` (the demand has not changed: a restart, a
+        person's override, an event joining at the same level), nothing in
+        force is given back: what an estimate says is no longer needed was
+        sized for this very demand, and the meter's reading is not a second
+        opinion of the same thing; only what is missing is added.
         """
         response = self.response
         if response is None:
@@ -275,7 +280,9 @@ class Responder:
                 steps.append(step)  # a person's, or it does not answer: left as it is
                 continue
             new = wanted.pop(step.entity_id, None)
-            if new is None:
+            if new is None and keep:
+                steps.append(step)
+            elif new is None:
                 give_back.append(step)
             elif same_value(step.watch, new.target, step.target):
                 steps.append(step)

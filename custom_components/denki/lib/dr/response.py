@@ -412,7 +412,8 @@ ESTIMATED_KW: Mapping[Role, float] = {
 
 - EV: 3.0 kW, the normal 200 V / 15 A charging of Japanese home chargers.
 - Battery: 2.0 kW, the low end of the rated outputs of home storage batteries
-  (a discharging battery can offset at most what the home draws).
+  (a discharging battery can offset at most what the home draws); twice that
+  when it was charging, which stops too.
 - EcoCute: 1.0 kW, a 4.5 kW-heat heat pump (the usual class for 370-460 L
   tanks) at a coefficient of performance above 4; only while it boils.
 - Air conditioner: 0.03 kW per degree, from the Agency for Natural Resources
@@ -426,6 +427,8 @@ ESTIMATED_KW: Mapping[Role, float] = {
 """
 
 CLIMATE_SHARE_PER_DEGREE = 0.1
+CHARGING = frozenset({"charging", "rapid_charging"})
+"""A battery's options that draw from the home: discharging instead gives up twice its estimate."""
 
 
 def step_kw(step: Step, draw_kw: float | None = None) -> float:
@@ -442,6 +445,9 @@ def step_kw(step: Step, draw_kw: float | None = None) -> float:
         case Role.LIGHT:
             share = 1 - float(step.target) / float(step.prior) if step.prior else 0.0
             return round((ESTIMATED_KW[Role.LIGHT] if draw is None else draw) * share, 3)
+        case Role.BATTERY if str(step.prior) in CHARGING:
+            # From charging to discharging: its charge stops and its discharge starts.
+            return 2 * ESTIMATED_KW[Role.BATTERY]
         case _:
             return ESTIMATED_KW[step.role] if draw is None else draw
 
