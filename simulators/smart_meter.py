@@ -12,9 +12,28 @@ the same minute-by-minute counters and the meter's own clock. When the
 history has a `load` (the simulated home's appliances), the power 0xE7 and
 the current 0xE8 (R and T at 100 V) are the base load plus theirs, and the
 counters integrate them.
+
+What next-generation meters offer, and what any meter may do to a
+back-fill, each from its public source:
+
+- 1-minute values kept for 60 minutes (0xEF chooses the newest minute and
+  how many, 1 to 10; 0xEE gives them newest first): "1分値を60分保存",
+  next-gen-smart-meter-standard-functions.txt, 論点2-④; the format as
+  momonga 0.7.0 builds and reads it (momonga_echonet_data.py lines 487-503
+  and 375-404). The values themselves come from `MeterHistory`.
+- The fixed-time counts (0xEA, and 0xEB for export) pushed within five
+  minutes of every hour and half hour, by INF or INFC (momonga 0.7.0's
+  README, "Notification"): `due_announcements`, which a test delivers
+  through the dongle (`PtyDongle.announce`). An INFC wants an INFC_Res
+  back, which `answer` records like any other frame.
+- A day of 30-minute records refused: a SetC of 0xE5 the meter cannot carry
+  out is answered SetC_SNA (ESV 0x51, ECHONET Lite specification part II,
+  3.2.5), which momonga takes as "the meter could not do this" for any
+  0x5X (momonga.py lines 473-475): `refused_days`.
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from custom_components.denki.lib.echonet import (
     EOJ,
@@ -27,9 +46,17 @@ from custom_components.denki.lib.echonet import (
     encode_property_map,
 )
 
-from .meter_history import MeterHistory, history_properties, one_minute_properties
+from .meter_history import (
+    JST,
+    NO_DATA,
+    MeterHistory,
+    history_properties,
+    one_minute_properties,
+    timestamp,
+)
 
 METER_EOJ = EOJ(0x02, 0x88, 0x01)
+CONTROLLER_EOJ = EOJ(0x05, 0xFF, 0x01)
 _SETTABLE = {0xE5, 0xED, 0xEF}
 _UNIT_CODES = {1000: 0x00, 100: 0x01, 10: 0x02, 1: 0x03}  # Wh per count -> 0xE1 code
 
@@ -54,6 +81,17 @@ class SimulatedMeter:
     extra: dict[int, bytes] = field(default_factory=dict)
     requests: int = 0
     frames: list[ESV] = field(default_factory=list)
+    refused_days: set[int] = field(default_factory=set)
+    """0xE5 values ("days ago") whose SetC the meter answers SetC_SNA."""
+    days_asked: list[int] = field(default_factory=list)
+    """Every 0xE5 value a controller set, refused or not."""
+    minutes_asked: list[tuple[datetime, int]] = field(default_factory=list)
+    """Every 0xEF a controller set: (newest minute, points)."""
+    announce_esv: ESV = ESV.INF
+    """INF, or INFC (which wants an INFC_Res)."""
+    announced_until: datetime | None = None
+    """The newest boundary whose counts `due_announcements` gave."""
+    _tid: int = 0
 
     def properties(self) -> dict[int, bytes]:
         """Every property the meter has, by EPC."""
@@ -97,14 +135,64 @@ class SimulatedMeter:
             ok = all(p.epc in props for p in request.properties)
             esv = ESV.GET_RES if ok else ESV.GET_SNA
         elif request.esv is ESV.SETC:
-            ok = all(p.epc in _SETTABLE for p in request.properties)
+            accepted = {p.epc for p in request.properties if self._settable(p)}
             for p in request.properties:
-                if p.epc in _SETTABLE:
+                if p.epc in accepted:
                     self.extra[p.epc] = p.edt
+            # Accepted properties come back without data, refused ones with theirs (the
+            # ECHONET Lite specification part II's SetC_SNA, as lib/echonet/exchange.py reads it).
             found = [
-                Property(p.epc, b"" if p.epc in _SETTABLE else p.edt) for p in request.properties
+                Property(p.epc, b"" if p.epc in accepted else p.edt) for p in request.properties
             ]
-            esv = ESV.SET_RES if ok else ESV.SETC_SNA
+            esv = ESV.SET_RES if len(accepted) == len(request.properties) else ESV.SETC_SNA
         else:
             return None
         return encode_frame(Frame(request.tid, METER_EOJ, request.seoj, esv, tuple(found)))
+
+    def _settable(self, prop: Property) -> bool:
+        """Whether the meter takes this SetC: a history selection it can carry out."""
+        if prop.epc not in _SETTABLE:
+            return False
+        if prop.epc == 0xE5 and len(prop.edt) == 1:
+            self.days_asked.append(prop.edt[0])
+            return prop.edt[0] not in self.refused_days
+        if prop.epc == 0xEF and len(prop.edt) == 7:
+            year = int.from_bytes(prop.edt[0:2])
+            month, day, hour, minute = prop.edt[2:6]
+            self.minutes_asked.append(
+                (datetime(year, month, day, hour, minute, tzinfo=JST), prop.edt[6])
+            )
+        return True
+
+    def announcement(self, boundary: datetime) -> bytes:
+        """The INF (or INFC) of the fixed-time counts at `boundary`: 0xEA and 0xEB."""
+        if self.history is None:
+            raise ValueError("a meter without a history has no fixed-time counts to announce")
+        counts = self.history.counts_at(boundary) or (NO_DATA, NO_DATA)
+        stamp = timestamp(boundary, seconds=True)
+        properties = (
+            Property(0xEA, stamp + counts[0].to_bytes(4)),
+            Property(0xEB, stamp + counts[1].to_bytes(4)),
+        )
+        self._tid = (self._tid + 1) & 0xFFFF
+        frame = Frame(self._tid, METER_EOJ, CONTROLLER_EOJ, self.announce_esv, properties)
+        return encode_frame(frame)
+
+    def due_announcements(self) -> list[bytes]:
+        """The announcements of every boundary passed since the last call, oldest first.
+
+        A real meter announces each boundary within five minutes of it; a
+        test that moves the clock by more asks afterwards, and still gets
+        every boundary passed, each with its own time and counts. The first
+        call announces the latest boundary only.
+        """
+        if self.history is None:
+            return []
+        latest = self.history.last_boundary()
+        boundary = (self.announced_until or latest - timedelta(minutes=30)) + timedelta(minutes=30)
+        due = []
+        while boundary <= latest:
+            due.append(self.announcement(boundary))
+            boundary += timedelta(minutes=30)
+        self.announced_until = latest
+        return due

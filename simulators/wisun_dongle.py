@@ -313,6 +313,19 @@ class DongleModel:
             out.append(self.erxudp(answer))
         return out
 
+    def announce(self, data: bytes) -> list[bytes]:
+        """The ERXUDP of a datagram the meter sends of its own accord (an INF), if it arrives.
+
+        It arrives only over the PANA session (the meter encrypts its B-route
+        frames at the MAC layer; BP35A1 reference 4.1 gives ERXUDP's SECURED
+        field for this), and only from a meter in range that speaks. A meter
+        announces its fixed-time counts within five minutes of every half hour
+        (momonga 0.7.0's README, "Notification").
+        """
+        if not self.joined or self.silent or not self.meter.in_range:
+            return []
+        return [self.erxudp(data)]
+
     def session_expiry(self) -> list[bytes]:
         """The events of a PANA re-authentication the dongle starts by itself."""
         side = self._side()
@@ -485,6 +498,11 @@ class PtyDongle:
             return
         self._out += data
         self._flush()
+
+    def announce(self, data: bytes) -> None:
+        """Deliver a datagram the meter sends of its own accord, if the dongle would hear it."""
+        for chunk in self.model.announce(data):
+            self.write(chunk)
 
     def unread(self) -> int:
         """How many bytes written to the driver it has not read yet.

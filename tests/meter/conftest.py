@@ -58,6 +58,20 @@ class Home:
         self.dongles.append(pty)
         return pty
 
+    def announce_due(self) -> int:
+        """Deliver what the meter announces of the half hours passed (0xEA/0xEB).
+
+        Returns how many reached the driver: none while the dongle is out, or
+        has no session with the meter.
+        """
+        delivered = 0
+        for frame in self.meter.due_announcements():
+            chunks = [] if self.dongle.unplugged else self.dongle.model.announce(frame)
+            for chunk in chunks:
+                self.dongle.write(chunk)
+            delivered += bool(chunks)
+        return delivered
+
     def alias(self, suffix: str) -> Path:
         """Another path to the dongle plugged in now (as if the user picked another name)."""
         other = Path(f"{self.path}{suffix}")

@@ -154,6 +154,10 @@ def _without_password(values: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in values.items() if key != CONF_PASSWORD}
 
 
+type Joined = tuple[str, dict[str, Any] | None, str | None]
+"""What a join found: the meter's identity, its PAN descriptor, where the identity came from."""
+
+
 class MeterFlowMixin(ConfigFlow):
     """The steps that add and change a meter entry; `DenkiConfigFlow` offers them from its menu."""
 
@@ -161,10 +165,10 @@ class MeterFlowMixin(ConfigFlow):
         """Start with nothing entered."""
         super().__init__()
         self._meter_input: dict[str, Any] = {}
-        self._join_task: asyncio.Task[tuple[str, dict[str, Any] | None]] | None = None
+        self._join_task: asyncio.Task[Joined] | None = None
         self._join_error: str | None = None
         self._form_step = "meter"
-        self._joined: tuple[str, dict[str, Any] | None] | None = None
+        self._joined: Joined | None = None
         self._hv_discovered: dict[str, str] = {}
         self._usb_placeholders: dict[str, str] = {}
 
@@ -295,7 +299,7 @@ class MeterFlowMixin(ConfigFlow):
         """Make the entry, or update the one being re-authenticated or reconfigured."""
         if self._joined is None:  # pragma: no cover - only reached after a join
             return self.async_abort(reason="unknown")
-        meter_id, pan = self._joined
+        meter_id, pan, source = self._joined
         data = {
             CONF_KIND: EntryKind.METER,
             CONF_DEVICE: self._meter_input[CONF_DEVICE],
@@ -303,6 +307,8 @@ class MeterFlowMixin(ConfigFlow):
             CONF_PASSWORD: self._meter_input[CONF_PASSWORD],
             CONF_PAN: pan,
         }
+        if self.source in (SOURCE_REAUTH, SOURCE_RECONFIGURE):
+            meter_id = _kept_identity(self._get_entry_of_flow(), meter_id, pan, source)
         await self.async_set_unique_id(meter_id)
         if self.source == SOURCE_REAUTH:
             self._abort_if_unique_id_mismatch(reason="wrong_meter")
@@ -330,13 +336,19 @@ class MeterFlowMixin(ConfigFlow):
         rbid, password = validate_credentials(user_input[CONF_RBID], user_input[CONF_PASSWORD])
         return {CONF_RBID: rbid, CONF_PASSWORD: password}
 
-    async def _try_join(self, data: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
+    def _get_entry_of_flow(self) -> ConfigEntry[Any]:
+        if self.source == SOURCE_REAUTH:
+            return self._get_reauth_entry()
+        return self._get_reconfigure_entry()
+
+    async def _try_join(self, data: dict[str, Any]) -> Joined:
         link = MeterLink(data[CONF_DEVICE], data[CONF_RBID], data[CONF_PASSWORD])
         try:
             await link.ensure()
         finally:
             await link.close()
-        return str(link.identification), link.pan.as_dict() if link.pan else None
+        pan = link.pan.as_dict() if link.pan else None
+        return str(link.identification), pan, link.identity_source
 
     # --- smart meter: a dongle plugged in (USB discovery) ----------------------------------
 
@@ -500,3 +512,27 @@ class MeterFlowMixin(ConfigFlow):
             CONF_INTERFACE: interface,
             CONF_PORT: lan.LISTEN_PORT,
         }, {}
+
+
+def _kept_identity(
+    entry: ConfigEntry[Any], meter_id: str, pan: dict[str, Any] | None, source: str | None
+) -> str:
+    """The identity to hold the joined meter to: the entry's, when it is the same meter.
+
+    A meter that no longer gives its own identification number (0x83) is
+    identified another way (its node profile's 0x83, 0x8A + 0x8D, its MAC),
+    which is not the identity its entry was made with. Its radio's MAC, in the
+    PAN descriptor, is the same as the entry's: then it is the same meter,
+    and the entry keeps its unique id. A meter that does give a 0x83 of its
+    own, and another one, is another meter.
+    """
+    stored = entry.data.get(CONF_PAN) or {}
+    if (
+        meter_id != entry.unique_id
+        and source != "meter 0x83"
+        and pan is not None
+        and entry.unique_id is not None
+        and str(stored.get("mac", "")).upper() == str(pan.get("mac", "")).upper() != ""
+    ):
+        return entry.unique_id
+    return meter_id

@@ -29,6 +29,8 @@ async def async_lv_meter_diagnostics(
             "datagrams_dropped": session.dropped if session else None,
             "events_ignored": session.events_ignored if session else None,
             "lines_unparsed": link.lines_unparsed,
+            "identity_source": link.identity_source,
+            "counts_pushed": link.pushes,
         },
         "last_update_success": coordinator.last_update_success,
         "reading": asdict(coordinator.data) if coordinator.data else None,

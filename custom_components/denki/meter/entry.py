@@ -24,8 +24,15 @@ from .statistics import MeterBackfill, async_keep_whole
 async def async_setup_meter(hass: HomeAssistant, entry: MeterConfigEntry) -> None:
     """Join the meter, read it once, and start keeping its statistics whole."""
     pan = PanInfo.from_dict(entry.data[CONF_PAN]) if entry.data.get(CONF_PAN) else None
+    # The entry's unique id is the meter's identity as the flow found it, which every
+    # entity's unique id starts with: kept, whatever source the meter's identity would
+    # come from now (a meter that no longer gives its 0x83, say).
     link = MeterLink(
-        entry.data[CONF_DEVICE], entry.data[CONF_RBID], entry.data[CONF_PASSWORD], pan=pan
+        entry.data[CONF_DEVICE],
+        entry.data[CONF_RBID],
+        entry.data[CONF_PASSWORD],
+        pan=pan,
+        identification=entry.unique_id,
     )
     coordinator = MeterCoordinator(hass, entry, link)
     try:

@@ -7,7 +7,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from custom_components.denki.lib.broute.dongle import SkDongle
-from custom_components.denki.lib.broute.history import days_for, hour_ends, read_boundaries
+from custom_components.denki.lib.broute.history import (
+    DAYS_KEPT,
+    BoundaryCounts,
+    RefusedDay,
+    days_for,
+    hour_ends,
+    read_boundaries,
+    read_minutes,
+    steps_between,
+)
 from custom_components.denki.lib.broute.meter import LowVoltageMeter
 from custom_components.denki.lib.broute.meter_values import JST, MeterValueError
 from custom_components.denki.lib.broute.session import BRouteSession
@@ -125,3 +134,92 @@ async def test_two_readers_at_once_each_get_the_day_they_chose(
     # Every Get came straight after its own Set.
     frames = meter.frames[-2 * len(days) :]
     assert frames == [ESV.SETC, ESV.GET] * len(days)
+
+
+async def test_a_gap_is_read_minute_by_minute_ten_minutes_a_request(
+    client: LowVoltageMeter, meter: SimulatedMeter
+) -> None:
+    """A 40-minute gap's 5-minute boundaries, from the next-generation meter's 0xEE."""
+    assert meter.history is not None
+    newest = datetime(2026, 11, 21, 0, 5, tzinfo=JST)  # the meter's clock is at 00:07
+    wanted = [newest - timedelta(minutes=5 * i) for i in range(9)]  # 23:25 to 00:05
+    found = await read_minutes(client, wanted)
+    assert sorted(found) == sorted(wanted)
+    for at, counts in found.items():
+        assert (counts.imported, counts.exported) == meter.history.counts_at(at)
+    # Up to ten consecutive minutes a request, newest first: two 5-minute boundaries each,
+    # and each request only as long as the minutes it covers (00:05 back to 00:00: 6).
+    assert meter.minutes_asked == [
+        (newest, 6),
+        (newest - timedelta(minutes=10), 6),
+        (newest - timedelta(minutes=20), 6),
+        (newest - timedelta(minutes=30), 6),
+        (newest - timedelta(minutes=40), 1),
+    ]
+
+
+async def test_minutes_the_meter_no_longer_keeps_are_absent(
+    client: LowVoltageMeter, meter: SimulatedMeter
+) -> None:
+    """1-minute values are kept 60 minutes (next-gen seed, 論点2-④): older ones are "no data"."""
+    assert meter.history is not None
+    now = datetime(2026, 11, 21, 0, 7, tzinfo=JST)
+    kept = now - timedelta(minutes=55)
+    gone = now - timedelta(minutes=65)
+    future = now + timedelta(minutes=2)
+    found = await read_minutes(client, [kept, gone, future])
+    assert list(found) == [kept]
+
+
+async def test_a_refused_day_is_skipped_and_the_others_are_read(
+    client: LowVoltageMeter, meter: SimulatedMeter
+) -> None:
+    assert meter.history is not None
+    meter.refused_days = {2}
+    today = datetime(2026, 11, 21, tzinfo=JST).date()
+    wanted = [datetime(2026, 11, day, 12, tzinfo=JST) for day in (17, 18, 19, 20)]
+    refused: list[RefusedDay] = []
+    found = await read_boundaries(client, wanted, today, refused=refused)
+    assert [(r.days_ago, r.day) for r in refused] == [(2, today - timedelta(days=2))]
+    assert sorted(found) == [wanted[0], wanted[1], wanted[3]]
+    assert meter.days_asked == [4, 3, 2, 1]
+    # Without a list to report it in, the refusal is the caller's to handle.
+    with pytest.raises(MeterValueError):
+        await read_boundaries(client, wanted, today)
+
+
+async def test_known_boundaries_and_the_meters_limit_cost_no_request(
+    client: LowVoltageMeter, meter: SimulatedMeter
+) -> None:
+    assert meter.history is not None
+    today = datetime(2026, 11, 21, tzinfo=JST).date()
+    pushed = datetime(2026, 11, 20, 23, 30, tzinfo=JST)
+    imported, exported = meter.history.counts_at(pushed) or (0, 0)
+    known = {pushed: BoundaryCounts(pushed, imported, exported)}
+    old = datetime(2026, 10, 7, 12, tzinfo=JST)  # 45 days back: past what the meter keeps
+    found = await read_boundaries(client, [pushed, old], today, known=known, kept=DAYS_KEPT)
+    assert found == known
+    assert meter.days_asked == []
+    # An export the push lacked is read, unless the caller needs none.
+    partial = {pushed: BoundaryCounts(pushed, imported, None)}
+    assert (await read_boundaries(client, [pushed], today, known=partial))[pushed] == known[pushed]
+    assert meter.days_asked == [1]
+    found = await read_boundaries(client, [pushed], today, known=partial, need_export=False)
+    assert found == partial
+    assert meter.days_asked == [1]
+
+
+def test_steps_fall_on_japans_clock() -> None:
+    start = datetime(2026, 11, 20, 14, 52, tzinfo=UTC)  # 23:52 in Japan
+    end = start + timedelta(minutes=20)
+    assert [t.strftime("%H:%M") for t in steps_between(start, end, timedelta(minutes=5))] == [
+        "23:55",
+        "00:00",
+        "00:05",
+        "00:10",
+    ]
+    assert (
+        steps_between(start, end, timedelta(hours=1))
+        == [datetime(2026, 11, 21, tzinfo=JST)]
+        == hour_ends(start, end)
+    )

@@ -11,6 +11,10 @@ never loops on its own:
    again, which succeeds once the dongle is back (a /dev/serial/by-id path
    survives a replug).
 
+What the meter pushes of its own accord (INF or INFC: its fixed-time
+counts, 0xEA/0xEB, every half hour) is kept in `pushed` and handed to the
+push listeners, instead of being dropped; an INFC is answered (INFC_Res).
+
 Wrong credentials are not a rung: `AuthenticationError` goes to the
 caller, which should ask the user rather than retry. A refusal from a meter
 that accepted the same credentials earlier in this link's life is one
@@ -18,6 +22,7 @@ that accepted the same credentials earlier in this link's life is one
 outlives the sessions of replugged dongles, and decides when refusals persist.
 """
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,7 +30,8 @@ import logging
 
 from .dongle import DongleInfo, SkDongle
 from .errors import DongleError, DongleTimeoutError, SessionLostError
-from .meter import LowVoltageMeter
+from .history import BoundaryCounts
+from .meter import LowVoltageMeter, infc_response, read_announcement
 from .meter_values import Current, EnergyScale, parse_cumulative, parse_current, parse_power
 from .session import (
     JOIN_BACKOFF,
@@ -40,6 +46,11 @@ from .session import (
 _LOGGER = logging.getLogger(__name__)
 
 TIMEOUTS_BEFORE_REJOIN = 3
+PUSHED_KEPT = 96
+"""Pushed counts kept: two days of half hours, longer than any back-fill waits for them."""
+ANSWERS_PENDING = 4
+"""INFC_Res not yet sent beyond which another INFC goes unanswered: a flood of INFC (a
+meter gone wrong, or a stranger) cannot fill the dongle's queue with answers."""
 
 type DongleOpener = Callable[[str], Awaitable[SkDongle]]
 
@@ -69,8 +80,15 @@ class MeterLink:
         open_dongle: DongleOpener = SkDongle.open,
         join_backoff: float = JOIN_BACKOFF,
         history: CredentialHistory | None = None,
+        identification: str | None = None,
     ) -> None:
-        """Remember how to reach the meter; nothing is opened until `ensure()`."""
+        """Remember how to reach the meter; nothing is opened until `ensure()`.
+
+        `identification` is the meter's identity as it was established when
+        it was first joined (a config entry's unique id): given, it is kept
+        whatever source the meter's identity would come from now (the meter
+        lost its 0x83, say), and the join reads no identity.
+        """
         self.port = port
         self._rbid = rbid
         self._password = password
@@ -81,14 +99,21 @@ class MeterLink:
         self._join_backoff = join_backoff
         self.history = history if history is not None else CredentialHistory()
         """What the meter said of the credentials in this link's life."""
-        self.identity_source: str | None = None
+        self.identity_source: str | None = "stored" if identification is not None else None
         """Where `identification` came from: "meter 0x83", "node profile 0x83",
-        "0x8A+0x8D" or "MAC"."""
+        "0x8A+0x8D", "MAC", or "stored" (given when the link was made)."""
         self._dongle: SkDongle | None = None
         self._session: BRouteSession | None = None
         self._meter: LowVoltageMeter | None = None
         self._timeouts = 0
-        self.identification: str | None = None
+        self.identification: str | None = identification
+        self.pushed: dict[datetime, BoundaryCounts] = {}
+        """The fixed-time counts the meter pushed (INF/INFC), by the time they were taken."""
+        self.pushes = 0
+        """Pushed counts received in this link's life."""
+        self._push_listeners: list[Callable[[BoundaryCounts], None]] = []
+        self._answers: set[asyncio.Task[None]] = set()
+        self._climbing = asyncio.Lock()
         self.scale: EnergyScale | None = None
         self.joins = 0
         self.last_success: datetime | None = None
@@ -120,9 +145,21 @@ class MeterLink:
         return None if self._session is None else self._session.lqi
 
     async def ensure(self) -> LowVoltageMeter:
-        """The meter, after climbing one rung of the recovery ladder if needed."""
+        """The meter, after climbing one rung of the recovery ladder if needed.
+
+        One caller climbs at a time: the poll and the back-fill both reach for
+        the meter, and two joins through one dongle at once would end each
+        other's session. A caller that waited finds the meter there, or
+        climbs the next rung itself.
+        """
         if self._meter is not None and self._session is not None and self._session.connected:
             return self._meter
+        async with self._climbing:
+            if self._meter is not None and self._session is not None and self._session.connected:
+                return self._meter
+            return await self._climb()
+
+    async def _climb(self) -> LowVoltageMeter:
         if self._dongle is None or self._dongle.disconnected is not None:
             await self._close_dongle()
             self._dongle = await self._open_dongle(self.port)
@@ -136,6 +173,7 @@ class MeterLink:
                 history=self.history,
                 join_backoff=self._join_backoff,
             )
+            self._session.on_notification = self._on_notification
             try:
                 self.pan = await self._session.connect()
             except BaseException:
@@ -174,6 +212,44 @@ class MeterLink:
             export_kwh=scale.kwh(parse_cumulative(values[0xE3])) if 0xE3 in values else None,
         )
 
+    def add_push_listener(self, listener: Callable[[BoundaryCounts], None]) -> Callable[[], None]:
+        """Call `listener` with each count the meter pushes; returns the remover."""
+        self._push_listeners.append(listener)
+        return lambda: self._push_listeners.remove(listener)
+
+    def _on_notification(self, data: bytes) -> None:
+        """Keep what the meter pushed, tell the listeners, and answer an INFC."""
+        announcement = read_announcement(data)
+        if announcement is None:
+            return
+        if (
+            announcement.wants_answer
+            and self._session is not None
+            and len(self._answers) < ANSWERS_PENDING
+        ):
+            task = asyncio.get_running_loop().create_task(
+                self._answer(self._session, infc_response(announcement.frame))
+            )
+            self._answers.add(task)
+            task.add_done_callback(self._answers.discard)
+        for counts in announcement.counts:
+            self.pushes += 1
+            known = self.pushed.get(counts.at)
+            merged = counts.merged(known) if known is not None else counts
+            self.pushed[counts.at] = merged
+            while len(self.pushed) > PUSHED_KEPT:
+                del self.pushed[min(self.pushed)]
+            _LOGGER.debug("The meter pushed its counts at %s", counts.at)
+            for listener in list(self._push_listeners):
+                listener(merged)
+
+    @staticmethod
+    async def _answer(session: BRouteSession, frame: bytes) -> None:
+        try:
+            await session.send(frame)
+        except DongleError as err:
+            _LOGGER.debug("The INFC_Res to the meter was not sent: %s", err)
+
     def count_timeout(self) -> None:
         """One more unanswered request; enough in a row and the next `ensure()` rejoins."""
         self._timeouts += 1
@@ -194,4 +270,6 @@ class MeterLink:
 
     async def close(self) -> None:
         """End the session and release the port."""
+        for task in list(self._answers):
+            task.cancel()
         await self._close_dongle()

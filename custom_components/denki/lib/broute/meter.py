@@ -6,6 +6,7 @@ comes back as missing, not as an error, since several are optional.
 """
 
 import asyncio
+from dataclasses import dataclass
 from datetime import date, datetime
 import random
 
@@ -22,6 +23,7 @@ from ..echonet import (
     encode_frame,
 )
 from .errors import DongleTimeoutError
+from .history import BoundaryCounts
 from .meter_values import (
     JST,
     Current,
@@ -48,6 +50,69 @@ from .session import BRouteSession
 METER = EOJ(0x02, 0x88, 0x01)
 IDENTITY_WITHIN = 5.0
 """How long the node profile gets to answer: a meter without one never does."""
+EPC_FIXED_IMPORT = 0xEA
+EPC_FIXED_EXPORT = 0xEB
+
+
+@dataclass(frozen=True, slots=True)
+class Announcement:
+    """What the meter sent of its own accord (INF or INFC), and the counts it carried."""
+
+    frame: Frame
+    counts: tuple[BoundaryCounts, ...]
+    """The fixed-time counts (0xEA import, 0xEB export), one per moment they were taken at."""
+
+    @property
+    def wants_answer(self) -> bool:
+        """Whether the meter waits for an INFC_Res."""
+        return self.frame.esv is ESV.INFC
+
+
+def read_announcement(data: bytes) -> Announcement | None:
+    """The meter object's INF or INFC in a datagram, with its fixed-time counts; else None.
+
+    A low-voltage meter announces its fixed-time cumulative values (0xEA,
+    and 0xEB where it measures export) within five minutes of every hour and
+    half hour, by INF or INFC (momonga 0.7.0's README, "Notification";
+    momonga.py lines 174-180 route both to its notification queue). A
+    property that does not parse is left out rather than failing the rest.
+    """
+    try:
+        frame = decode_frame(data)
+    except FrameError:
+        return None
+    if frame.esv not in (ESV.INF, ESV.INFC) or frame.seoj.class_id != METER.class_id:
+        return None
+    by_time: dict[datetime, BoundaryCounts] = {}
+    for prop in frame.properties:
+        if prop.epc not in (EPC_FIXED_IMPORT, EPC_FIXED_EXPORT) or not prop.edt:
+            continue
+        try:
+            timed = parse_fixed_time(prop.edt)
+        except MeterValueError:
+            continue
+        known = by_time.get(timed.timestamp, BoundaryCounts(timed.timestamp, None, None))
+        if prop.epc == EPC_FIXED_IMPORT:
+            by_time[timed.timestamp] = BoundaryCounts(timed.timestamp, timed.count, known.exported)
+        else:
+            by_time[timed.timestamp] = BoundaryCounts(timed.timestamp, known.imported, timed.count)
+    return Announcement(frame, tuple(by_time.values()))
+
+
+def infc_response(frame: Frame) -> bytes:
+    """The INFC_Res to an INFC: its TID, each of its EPCs with no data.
+
+    As momonga answers (momonga.py lines 385-405, `_send_infc_res`): the
+    meter that sent INFC waits for it.
+    """
+    answer = Frame(
+        frame.tid,
+        CONTROLLER,
+        frame.seoj,
+        ESV.INFC_RES,
+        tuple(Property(prop.epc) for prop in frame.properties),
+    )
+    return encode_frame(answer)
 
 
 class LowVoltageMeter:

@@ -240,6 +240,9 @@ class BRouteSession:
         self.late_pandesc_wait = LATE_PANDESC_WAIT
         self.term_wait = TERM_WAIT
         self.notifications: asyncio.Queue[bytes] = asyncio.Queue(maxsize=256)
+        """Datagrams from the meter that answered no request, when `on_notification` is None."""
+        self.on_notification: Callable[[bytes], None] | None = None
+        """Called with each datagram from the meter that answers no request (an INF, say)."""
         self.dropped = 0
         self.events_ignored = 0
         """PANA events (24-29) that named another sender than the meter."""
@@ -528,6 +531,9 @@ class BRouteSession:
             if not future.done() and matcher(datagram.data):
                 future.set_result(datagram.data)
                 return
+        if self.on_notification is not None:
+            self.on_notification(datagram.data)
+            return
         if self.notifications.full():
             self.notifications.get_nowait()  # the oldest gives way
         self.notifications.put_nowait(datagram.data)
@@ -627,6 +633,17 @@ class BRouteSession:
                 self._send_failed = None
                 if waiter in self._waiters:
                     self._waiters.remove(waiter)
+
+    async def send(self, frame: bytes) -> None:
+        """Send an ECHONET Lite frame that wants no answer (an INFC_Res, say).
+
+        Raises SessionLostError when there is no session, DongleError when
+        the dongle fails to send; never waits for the meter.
+        """
+        pan = self.pan
+        if not self.connected or pan is None:
+            raise SessionLostError("there is no PANA session with the meter")
+        await self._send(pan, frame)
 
     async def _send(self, pan: PanInfo, frame: bytes) -> None:
         """SKSENDTO; a dongle answering FAIL ER10 loses the session, so the link rejoins."""
