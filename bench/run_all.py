@@ -49,6 +49,7 @@ BENCHES = (
     "bench_echonet_codec",
     "bench_echonet_poll",
     "bench_loop_lag",
+    "bench_season",
 )
 QUICK: dict[str, list[str]] = {
     "bench_broute_backfill": ["--radio-delay", "0.01"],
@@ -57,6 +58,7 @@ QUICK: dict[str, list[str]] = {
     "bench_dr_response": ["--runs", "3"],
     "bench_echonet_codec": ["--quick"],
     "bench_loop_lag": ["--minutes", "0.5"],
+    "bench_season": ["--days", "3"],
 }
 """Each bench's short options under --quick (a bench not named has none)."""
 TAIL = 8
