@@ -40,7 +40,6 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-import json
 import statistics
 import tempfile
 import time
@@ -64,7 +63,6 @@ from custom_components.denki.const import (
     CONF_LIGHTS,
     CONF_WATER_HEATERS,
 )
-from custom_components.denki.lib.dr.mqtt_profile import SCHEMA
 from custom_components.denki.lib.echonet import RetryPolicy
 from simulators.echonet_devices import (
     air_conditioner,
@@ -72,7 +70,13 @@ from simulators.echonet_devices import (
     storage_battery,
     water_heater,
 )
-from tests.aggregator.conftest import TOPICS, mqtt_cancel, mqtt_entry, mqtt_event
+from tests.aggregator.conftest import (
+    TOPICS,
+    mqtt_cancel,
+    mqtt_entry,
+    mqtt_event,
+    mqtt_intervals_event,
+)
 from tests.aggregator.test_response import CURTAILED, devices, plan_options
 from tests.appliances.conftest import (
     AIRCON,
@@ -280,30 +284,13 @@ async def _interval_change(
     boundary = now + timedelta(seconds=BOUNDARY_AFTER)
     perf_at_now = time.perf_counter()
     start = now - timedelta(seconds=1)
-    message = json.dumps(
-        {
-            "schema": SCHEMA,
-            "type": "event",
-            "event": {
-                "id": event_id,
-                "program": "kanto-dr",
-                "intervals": [
-                    {
-                        "id": 0,
-                        "start": start.isoformat(),
-                        "duration": f"PT{(boundary - start).total_seconds():.3f}S",
-                        "payloads": {"SIMPLE": [1]},
-                    },
-                    {
-                        "id": 1,
-                        "start": boundary.isoformat(),
-                        "duration": "PT600S",
-                        "payloads": {"SIMPLE": [2]},
-                    },
-                ],
-            },
-        }
-    ).encode()
+    message = mqtt_intervals_event(
+        event_id,
+        [
+            (start, boundary - start, {"SIMPLE": [1]}),
+            (boundary, timedelta(minutes=10), {"SIMPLE": [2]}),
+        ],
+    )
     arrival.arm(moderate(results.before))
     await aggregator.publish(TOPICS.events, message, qos=1)
     await arrival.since(perf_at_now)

@@ -70,7 +70,14 @@ def oa3_event(
 def mqtt_event(
     event_id: str, start: datetime, duration: timedelta, payloads: dict[str, list[Any]]
 ) -> bytes:
-    """An event message of the MQTT aggregator profile."""
+    """An event message of the MQTT aggregator profile, of one interval."""
+    return mqtt_intervals_event(event_id, [(start, duration, payloads)])
+
+
+def mqtt_intervals_event(
+    event_id: str, intervals: list[tuple[datetime, timedelta, dict[str, list[Any]]]]
+) -> bytes:
+    """An event message of the MQTT aggregator profile: (start, duration, payloads) each."""
     return json.dumps(
         {
             "schema": SCHEMA,
@@ -81,15 +88,22 @@ def mqtt_event(
                 "name": f"Peak {event_id}",
                 "intervals": [
                     {
-                        "id": 0,
+                        "id": index,
                         "start": start.isoformat(),
-                        "duration": f"PT{int(duration.total_seconds())}S",
+                        "duration": _iso_seconds(duration),
                         "payloads": payloads,
                     }
+                    for index, (start, duration, payloads) in enumerate(intervals)
                 ],
             },
         }
     ).encode()
+
+
+def _iso_seconds(duration: timedelta) -> str:
+    """PT<seconds>S: whole seconds as they are, a fraction to the millisecond."""
+    seconds = duration.total_seconds()
+    return f"PT{int(seconds)}S" if seconds.is_integer() else f"PT{seconds:.3f}S"
 
 
 def mqtt_cancel(event_id: str) -> bytes:

@@ -28,7 +28,7 @@ from custom_components.denki.const import (
     CONF_WATER_HEATERS,
     DOMAIN,
 )
-from custom_components.denki.lib.dr.mqtt_profile import SCHEMA, decode_report
+from custom_components.denki.lib.dr.mqtt_profile import decode_report
 from simulators.echonet_node import SimulatedNode
 from tests.appliances.conftest import (
     AIRCON,
@@ -41,7 +41,16 @@ from tests.appliances.conftest import (
     entity_id_of,
 )
 
-from .conftest import TOPICS, mqtt_cancel, mqtt_entry, mqtt_event, oa3_entry, set_up, until
+from .conftest import (
+    TOPICS,
+    mqtt_cancel,
+    mqtt_entry,
+    mqtt_event,
+    mqtt_intervals_event,
+    oa3_entry,
+    set_up,
+    until,
+)
 
 WATCHED = (
     (LIVING, AIRCON, 0xB3),
@@ -321,32 +330,6 @@ async def test_an_unreadable_event_over_mqtt_raises_a_repair_issue_and_nothing_m
     assert home.runtime_data.store.events == []
 
 
-def _intervals_event(
-    event_id: str, start: Any, seconds: float, payloads: list[dict[str, list[Any]]]
-) -> bytes:
-    """An MQTT profile event of consecutive intervals, each `seconds` long."""
-    return json.dumps(
-        {
-            "schema": SCHEMA,
-            "type": "event",
-            "event": {
-                "id": event_id,
-                "program": "kanto-dr",
-                "name": f"Peak {event_id}",
-                "intervals": [
-                    {
-                        "id": index,
-                        "start": (start + timedelta(seconds=seconds * index)).isoformat(),
-                        "duration": f"PT{int(seconds)}S",
-                        "payloads": payload,
-                    }
-                    for index, payload in enumerate(payloads)
-                ],
-            },
-        }
-    ).encode()
-
-
 async def test_every_interval_re_plans_deeper_shallower_and_by_the_import_limit(  # noqa: PLR0917 - fixtures
     hass: HomeAssistant,
     loaded: MockConfigEntry,
@@ -367,16 +350,19 @@ async def test_every_interval_re_plans_deeper_shallower_and_by_the_import_limit(
     seconds = 5
     await aggregator.publish(
         TOPICS.events,
-        _intervals_event(
+        mqtt_intervals_event(
             "ev-levels",
-            start,
-            seconds,
             [
-                {"SIMPLE": [1]},
-                {"SIMPLE": [2]},
-                {"SIMPLE": [0]},
-                {"IMPORT_CAPACITY_LIMIT": [1.5]},  # 3 kW drawn: 1.5 kW to find
-                {"IMPORT_CAPACITY_LIMIT": [0.1]},
+                (start + timedelta(seconds=seconds * index), timedelta(seconds=seconds), payloads)
+                for index, payloads in enumerate(
+                    [
+                        {"SIMPLE": [1]},
+                        {"SIMPLE": [2]},
+                        {"SIMPLE": [0]},
+                        {"IMPORT_CAPACITY_LIMIT": [1.5]},  # 3 kW drawn: 1.5 kW to find
+                        {"IMPORT_CAPACITY_LIMIT": [0.1]},
+                    ]
+                )
             ],
         ),
         qos=1,

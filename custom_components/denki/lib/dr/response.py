@@ -254,20 +254,19 @@ def _water_heater(snapshot: Snapshot) -> Step | None:
     )
 
 
-def _battery(snapshot: Snapshot, limits: Limits) -> Step | None:
+def _battery(snapshot: Snapshot, option: str) -> Step | None:
+    """The battery's select set to `option` (discharging to curtail, charging to absorb)."""
     options = snapshot.attributes.get("options") or ()
-    if limits.battery_option not in options or snapshot.state not in options:
-        return None
-    if snapshot.state == limits.battery_option:
+    if option not in options or snapshot.state not in options or snapshot.state == option:
         return None
     return Step(
         snapshot.entity_id,
         snapshot.role,
-        Command("select", "select_option", {"option": limits.battery_option}),
+        Command("select", "select_option", {"option": option}),
         Command("select", "select_option", {"option": snapshot.state}),
         STATE,
         snapshot.state,
-        limits.battery_option,
+        option,
     )
 
 
@@ -326,7 +325,7 @@ def plan(snapshots: Iterable[Snapshot], limits: Limits, depth: Depth = Depth.FUL
             case Role.WATER_HEATER:
                 step = _water_heater(snapshot)
             case Role.BATTERY:
-                step = _battery(snapshot, limits)
+                step = _battery(snapshot, limits.battery_option)
             case Role.EV:
                 step = _ev(snapshot)
             case Role.LIGHT:
@@ -452,22 +451,6 @@ def step_kw(step: Step, draw_kw: float | None = None) -> float:
             return ESTIMATED_KW[step.role] if draw is None else draw
 
 
-def _charge(snapshot: Snapshot, limits: Limits) -> Step | None:
-    options = snapshot.attributes.get("options") or ()
-    option = limits.battery_charge_option
-    if option not in options or snapshot.state not in options or snapshot.state == option:
-        return None
-    return Step(
-        snapshot.entity_id,
-        snapshot.role,
-        Command("select", "select_option", {"option": option}),
-        Command("select", "select_option", {"option": snapshot.state}),
-        STATE,
-        snapshot.state,
-        option,
-    )
-
-
 def respond(
     snapshots: Sequence[Snapshot],
     limits: Limits,
@@ -490,7 +473,9 @@ def respond(
         and -power_kw > demand.export_limit_kw
     ):
         # Exporting more than allowed: absorb it, and curtail nothing.
-        charges = (_charge(s, limits) for s in snapshots if s.role is Role.BATTERY)
+        charges = (
+            _battery(s, limits.battery_charge_option) for s in snapshots if s.role is Role.BATTERY
+        )
         return [replace(s, kw=0.0) for s in charges if s is not None]
     chosen: dict[str, Step] = {
         step.entity_id: step for step in plan(snapshots, limits, demand.depth)
