@@ -594,7 +594,6 @@ class DenkiSavingsCard extends HTMLElement {
     if (!force && this._seen && this._seen.length === inputs.length && this._seen.every((x, i) => x === inputs[i])) {
       return; // another entity changed: nothing shown here did
     }
-    this._seen = inputs;
     const title = escape(this._config.title || t.title);
     const fmt = new Intl.NumberFormat(lang === "ja" ? "ja-JP" : "en");
     const decimal = new Intl.NumberFormat(lang === "ja" ? "ja-JP" : "en", { maximumFractionDigits: 1 });
@@ -605,6 +604,7 @@ class DenkiSavingsCard extends HTMLElement {
       const body = upcoming ? `<div class="body">${upcoming}</div>` : "";
       this.shadowRoot.innerHTML = wrap(`<h2>${title}</h2><p class="muted">${escape(t.missing)}</p>${body}`);
       this._wire(next);
+      this._seen = inputs;
       return;
     }
     const points = number(states.points) ?? 0;
@@ -636,6 +636,9 @@ class DenkiSavingsCard extends HTMLElement {
     if (this._config.show_cards) body.push(this._cards(states.cards, t));
     this.shadowRoot.innerHTML = wrap(`${head}<div class="body">${body.join("")}</div>`);
     this._wire(next);
+    // Remembered only once drawn: a draw that threw (states still arriving) is tried again
+    // with the next update instead of being skipped as "nothing changed".
+    this._seen = inputs;
   }
 
   /** The opt-out (or opt-in) button calls Denki's action for the event shown. */
