@@ -25,6 +25,7 @@ from custom_components.denki.const import (
     DOMAIN,
     EntryKind,
 )
+from simulators.j11_dongle import J11Model, PtyJ11Dongle
 from simulators.meter_history import MeterHistory
 from simulators.smart_meter import SimulatedMeter
 from simulators.wisun_dongle import DongleModel, MeterRadio, PtyDongle
@@ -40,18 +41,22 @@ class Home:
     meter: SimulatedMeter
     radio: MeterRadio
     path: Path
-    dongles: list[PtyDongle] = field(default_factory=list)
+    dongles: list[PtyDongle | PtyJ11Dongle] = field(default_factory=list)
     ahead: timedelta = timedelta()
     """How far the meter's clock is ahead of Home Assistant's: lets a test age the meter."""
 
     @property
-    def dongle(self) -> PtyDongle:
-        """The dongle plugged in now (the last one)."""
+    def dongle(self) -> Any:
+        """The dongle plugged in now (the last one): a PtyDongle, or a PtyJ11Dongle."""
         return self.dongles[-1]
 
-    async def plug_in(self, dialect: str = "bp35a1") -> PtyDongle:
-        """Plug a fresh dongle in at the stable path."""
-        pty = PtyDongle(DongleModel(dialect=dialect, meter=self.radio))
+    async def plug_in(self, dialect: str = "bp35a1") -> Any:
+        """Plug a fresh dongle in at the stable path; dialect "j11" is a J11 dongle."""
+        pty: PtyDongle | PtyJ11Dongle
+        if dialect == "j11":
+            pty = PtyJ11Dongle(J11Model(meter=self.radio))
+        else:
+            pty = PtyDongle(DongleModel(dialect=dialect, meter=self.radio))
         await pty.start()
         self.path.unlink(missing_ok=True)
         self.path.symlink_to(pty.path)

@@ -17,6 +17,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.denki.const import CONF_DEVICE, CONF_PASSWORD, CONF_RBID, DOMAIN
+from custom_components.denki.lib.broute import j11
 from custom_components.denki.meter import config_flow
 
 from .conftest import PASSWORD, RBID, Home
@@ -194,7 +195,10 @@ async def test_other_serial_device_is_left_alone(
     assert result["reason"] == "not_wisun_dongle"
     assert elapsed < config_flow.PROBE_SECONDS + 1.0
     assert serial_thing.lines  # it was asked
-    assert {line.decode() for line in serial_thing.lines} <= SK_QUERIES
+    # Only read-only questions: SK's, and J11's Get Version Information (its frame has no CR;
+    # the probe ends it with one, so that an SK device's next line starts clean).
+    asked = {line for line in serial_thing.lines if line}
+    assert asked <= {query.encode() for query in SK_QUERIES} | {j11.version_request()}
     assert _open_count(serial_thing.path) == 1  # our own end only: the probe closed the port
     assert hass.config_entries.flow.async_progress() == []
 

@@ -33,7 +33,6 @@ from homeassistant.helpers.typing import DiscoveryInfoType
 import probatio
 import serial
 import serial.tools.list_ports
-import serial_asyncio_fast
 
 from .. import lan
 from ..const import (
@@ -49,7 +48,7 @@ from ..const import (
     LOGGER,
     EntryKind,
 )
-from ..lib.broute.dongle import BAUDRATE, DongleInfo, SkDongle
+from ..lib.broute.dongle import DongleInfo
 from ..lib.broute.errors import (
     AuthenticationError,
     DongleDisconnectedError,
@@ -61,8 +60,9 @@ from ..lib.broute.errors import (
 from ..lib.broute.hv_meter import NotAHighVoltageMeterError
 from ..lib.broute.link import MeterLink
 from ..lib.broute.meter_values import MeterValueError
+from ..lib.broute.probe import probe
 from ..lib.broute.session import validate_credentials
-from ..lib.broute.sk_messages import Dialect
+from ..lib.broute.sk_messages import Dialect, DongleFamily
 from ..lib.echonet import EchonetError, TransportError
 from ..meter import hv as meter_hv
 
@@ -89,9 +89,10 @@ DONGLE_FAMILIES = {
     Dialect.BP35C: "ROHM BP35C0 / BP35C2 / Tessera RL7023 Stick-D/DSS / Ratoc RS-WSUHA",
 }
 """The dongles each SK dialect stands for: what a probe can tell of a dongle."""
+J11_DONGLES = "ROHM BP35C0-J11 / Ratoc RS-WSUHA-J11 (J11)"
+"""The dongles that answer ROHM's binary J11 command set."""
 PROBE_SECONDS = 3.0
-"""How long a discovered USB serial port has to answer like a Wi-SUN dongle (SKVER, SKINFO)."""
-CLOSE_SECONDS = 2.0
+"""How long a discovered USB serial port has to answer like a Wi-SUN dongle (SK or J11)."""
 
 
 def serial_by_id(device: str) -> str:
@@ -114,34 +115,26 @@ def same_port(first: str, second: str) -> bool:
 
 
 async def probe_dongle(port: str, within: float = PROBE_SECONDS) -> DongleInfo | None:
-    """What the device on `port` says it is, if it answers like an SK-command-set dongle.
+    """What the device on `port` says it is, if it answers like a Wi-SUN dongle.
 
-    Only the driver's read-only queries are sent (SKVER, SKINFO, ROPT). None
-    when the port cannot be opened or the device does not answer them in
-    `within` seconds. The port is closed again before this returns.
+    Only read-only questions are sent: SK's SKVER, SKINFO and ROPT, and
+    J11's Get Version Information (`lib.broute.probe`). None when the port
+    cannot be opened, is held by another program, or the device answers
+    neither command set in `within` seconds. The port is closed again before
+    this returns.
     """
     try:
-        reader, writer = await serial_asyncio_fast.open_serial_connection(
-            url=port, baudrate=BAUDRATE, exclusive=True
-        )
-    except (OSError, serial.SerialException) as err:
-        LOGGER.debug("Cannot open %s to probe it: %s", port, err)
+        return await probe(port, within)
+    except DongleError as err:
+        LOGGER.debug("%s does not answer like a Wi-SUN dongle: %s", port, err)
         return None
-    dongle = SkDongle(reader, writer)
-    dongle.start()
-    try:
-        async with asyncio.timeout(within):
-            return await dongle.detect()
-    except (DongleError, TimeoutError) as err:
-        LOGGER.debug("%s does not answer like a Wi-SUN dongle: %s", port, err or "no answer")
-        return None
-    finally:
-        await dongle.close()
-        try:
-            async with asyncio.timeout(CLOSE_SECONDS):
-                await writer.wait_closed()
-        except (TimeoutError, OSError, serial.SerialException) as err:  # pragma: no cover
-            LOGGER.debug("%s did not close cleanly: %s", port, err or "timeout")
+
+
+def dongle_name(info: DongleInfo) -> str:
+    """The dongles a probe's answer stands for, as the discovery shows them."""
+    if info.family is DongleFamily.J11:
+        return J11_DONGLES
+    return DONGLE_FAMILIES[info.dialect]
 
 
 def _hv_meter_title(host: str) -> str:
@@ -377,11 +370,11 @@ class MeterFlowMixin(ConfigFlow):
             return self.async_abort(reason="not_wisun_dongle")
         self._meter_input = {CONF_DEVICE: device}
         self._usb_placeholders = {
-            "name": DONGLE_FAMILIES[info.dialect],
+            "name": dongle_name(info),
             "firmware": info.version or "?",
             "device": device,
         }
-        self.context["title_placeholders"] = {"name": f"Wi-SUN ({DONGLE_FAMILIES[info.dialect]})"}
+        self.context["title_placeholders"] = {"name": f"Wi-SUN ({dongle_name(info)})"}
         return await self.async_step_usb_confirm()
 
     async def async_step_usb_confirm(

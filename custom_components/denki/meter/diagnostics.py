@@ -6,6 +6,7 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 
 from ..diagnostics import redacted_entry
+from ..lib.broute.dongle import DongleInfo
 from .coordinator import MeterConfigEntry
 from .hv import HvMeterConfigEntry
 from .statistics import MeterBackfill
@@ -31,6 +32,7 @@ async def async_lv_meter_diagnostics(
             "lines_unparsed": link.lines_unparsed,
             "identity_source": link.identity_source,
             "counts_pushed": link.pushes,
+            "dongle": _dongle(link.dongle_info),
         },
         "last_update_success": coordinator.last_update_success,
         "reading": asdict(coordinator.data) if coordinator.data else None,
@@ -54,6 +56,22 @@ async def async_hv_meter_diagnostics(
         "last_update_success": coordinator.last_update_success,
         "reading": asdict(coordinator.data) if coordinator.data else None,
         "backfill": _backfill_status(data.backfill),
+    }
+
+
+def _dongle(info: DongleInfo | None) -> dict[str, Any] | None:
+    """What the dongle said of itself: its command set, dialect, firmware and payload mode.
+
+    Not its MAC address, which names the household's device.
+    """
+    if info is None:
+        return None
+    return {
+        "family": info.family.value,
+        "dialect": info.dialect.value,
+        "firmware": info.version,
+        "binary_payload": info.binary_payload,
+        "rssi_field": info.rssi_field,
     }
 
 

@@ -135,3 +135,30 @@ async def test_wrong_password_and_bad_arguments(pty: PtyDongle) -> None:
     code, _, err = await _run("probe", "--port", pty.path, "--id", "123", "--password", "x")
     assert code == 2
     assert "32 hexadecimal digits" in err
+
+
+async def test_probe_prints_a_j11_dongle() -> None:
+    from simulators.j11_dongle import J11Model, PtyJ11Dongle
+
+    history = MeterHistory(origin=NOW - timedelta(days=45), clock=lambda: datetime.now(UTC))
+    meter = SimulatedMeter(history=history)
+    pty = PtyJ11Dongle(J11Model(meter=MeterRadio(responder=meter.answer)))
+    await pty.start()
+    try:
+        radio = pty.model.meter
+        code, out, err = await _run(
+            "probe", "--port", pty.path, "--id", radio.rbid, "--password", radio.password
+        )
+    finally:
+        await pty.stop()
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["dongle"] == {
+        "family": "ROHM BP35C0-J11 / Ratoc RS-WSUHA-J11 (J11 binary command set)",
+        "command_set": "j11",
+        "firmware": "1.2.3",
+        "firmware_id": "0x0004",
+    }
+    assert isinstance(result["power_w"], int)
+    assert result["pan"]["channel"] == f"0x{pty.model.channel:02X}"
+    assert radio.password not in out

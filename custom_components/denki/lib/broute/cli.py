@@ -3,7 +3,8 @@
     python -m custom_components.denki.lib.broute probe --port DEV --id ID --password PW
     python -m custom_components.denki.lib.broute history --port DEV --id ID --password PW --days N
 
-`probe` prints the dongle (family, firmware, payload mode), where the meter
+`probe` prints the dongle (family, firmware, payload mode; a J11 dongle,
+BP35C0-J11 or RS-WSUHA-J11, its family and firmware), where the meter
 is (channel and PAN ID in hex, as every guide writes them), its identity, the
 energy unit spelled out ("0.1 kWh"), live values and property map; `history`
 prints its 30-minute import and export readings in kWh for the last N days
@@ -34,13 +35,15 @@ from .errors import (
 )
 from .link import MeterLink
 from .meter_values import HISTORY_DAYS, EnergyScale, MeterValueError
-from .sk_messages import Dialect
+from .sk_messages import Dialect, DongleFamily
 
 FAMILIES = {
     Dialect.BP35A1: "ROHM BP35A1 / Tessera RL7023 Stick-D/IPS",
     Dialect.BP35C: "ROHM BP35C0 / BP35C2 / Tessera RL7023 Stick-D/DSS / Ratoc RS-WSUHA",
 }
 """The dongles each SK dialect stands for: what a probe can tell of a dongle."""
+J11_FAMILY = "ROHM BP35C0-J11 / Ratoc RS-WSUHA-J11 (J11 binary command set)"
+"""The dongles that speak the J11 command set (`j11`)."""
 BY_ID = Path("/dev/serial/by-id")
 
 
@@ -73,6 +76,13 @@ def dongle(info: DongleInfo | None) -> dict[str, Any] | None:
     """The dongle as a person knows it: its family, firmware and payload mode."""
     if info is None:
         return None
+    if info.family is DongleFamily.J11:
+        return {
+            "family": J11_FAMILY,
+            "command_set": str(info.family),
+            "firmware": info.version,
+            "firmware_id": None if info.firmware_id is None else f"0x{info.firmware_id:04X}",
+        }
     return {
         "family": FAMILIES[info.dialect],
         "dialect": str(info.dialect),

@@ -40,6 +40,7 @@ from .errors import (
 from .sk_messages import (
     SECRET_COMMANDS,
     Dialect,
+    DongleFamily,
     Echo,
     Fail,
     Ok,
@@ -77,6 +78,13 @@ class DongleInfo:
     firmware, the Tessera RL7023 sticks: FAIL ER04)."""
     rssi_field: bool = False
     """Whether `SKSREG SA2 1` was taken (BP35C0/C2): ERXUDP carries the RSSI."""
+    family: DongleFamily = DongleFamily.SK
+    """The command set: SK (text) or J11 (ROHM's binary frames). A J11 dongle
+    (BP35C0-J11, RATOC RS-WSUHA-J11) has no SK dialect: its `dialect` is BP35C
+    (the module it is built on), `binary_payload` True, `mac` "" (no J11
+    command Denki uses reports it) and `version` its firmware, major.minor.revision."""
+    firmware_id: int | None = None
+    """A J11 dongle's firmware ID (Get Version Information); None on an SK dongle."""
 
 
 ROPT_ASCII = 0x01
@@ -123,6 +131,34 @@ class _UnpluggableTransport(serial_asyncio_fast.SerialTransport):
         super()._fatal_error(exc, message)  # pragma: no cover - not an I/O error
 
 
+async def open_serial(
+    port: str, baudrate: int = BAUDRATE
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """Open a dongle's serial port as a stream, locked for this program alone.
+
+    Raises PortInUseError when another program holds it, DongleDisconnectedError
+    when it cannot be opened. Both the SK and the J11 driver (`j11_session`) open
+    their port here.
+    """
+    loop = asyncio.get_running_loop()
+    try:
+        # An exclusive lock (flock): a second program, or the probe CLI while Home
+        # Assistant runs, is told the port is in use instead of sharing the session.
+        instance = await loop.run_in_executor(
+            None,
+            functools.partial(serial.serial_for_url, port, baudrate=baudrate, exclusive=True),
+        )
+    except (OSError, serial.SerialException) as err:
+        if "exclusively lock" in str(err):
+            raise PortInUseError(f"{port} is in use by another program") from err
+        raise DongleDisconnectedError(f"cannot open {port}: {err}") from err
+    reader = asyncio.StreamReader(loop=loop)
+    protocol = asyncio.StreamReaderProtocol(reader, loop=loop)
+    transport = _UnpluggableTransport(loop, protocol, instance)
+    writer = asyncio.StreamWriter(transport, protocol, reader, loop)
+    return reader, writer
+
+
 class SkDongle:
     """A Wi-SUN dongle on a serial port."""
 
@@ -143,22 +179,7 @@ class SkDongle:
     @classmethod
     async def open(cls, port: str, baudrate: int = BAUDRATE) -> Self:
         """Open the serial port and start reading; raise DongleDisconnectedError if it cannot."""
-        loop = asyncio.get_running_loop()
-        try:
-            # An exclusive lock (flock): a second program, or the probe CLI while Home
-            # Assistant runs, is told the port is in use instead of sharing the session.
-            instance = await loop.run_in_executor(
-                None,
-                functools.partial(serial.serial_for_url, port, baudrate=baudrate, exclusive=True),
-            )
-        except (OSError, serial.SerialException) as err:
-            if "exclusively lock" in str(err):
-                raise PortInUseError(f"{port} is in use by another program") from err
-            raise DongleDisconnectedError(f"cannot open {port}: {err}") from err
-        reader = asyncio.StreamReader(loop=loop)
-        protocol = asyncio.StreamReaderProtocol(reader, loop=loop)
-        transport = _UnpluggableTransport(loop, protocol, instance)
-        writer = asyncio.StreamWriter(transport, protocol, reader, loop)
+        reader, writer = await open_serial(port, baudrate)
         dongle = cls(reader, writer)
         dongle.start()
         return dongle

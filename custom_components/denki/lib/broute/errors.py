@@ -65,3 +65,16 @@ class SendFailedError(DongleTimeoutError):
 
     A kind of timeout for the caller: no answer came, and the link counts it.
     """
+
+
+class J11ResultError(DongleCommandError):
+    """A J11 dongle answered a request with a result other than success.
+
+    `result` is the response result byte (Table 34 as broute-j11 0.1.0 lists
+    it, broute_j11/commands.py lines 125-161); `code` is it as "0x0E".
+    """
+
+    def __init__(self, command: str, result: int) -> None:
+        """Keep the command's name and the result byte; never the request's data."""
+        super().__init__(command, f"0x{result:02X}")
+        self.result = result

@@ -15,6 +15,12 @@ What the meter pushes of its own accord (INF or INFC: its fixed-time
 counts, 0xEA/0xEB, every half hour) is kept in `pushed` and handed to the
 push listeners, instead of being dropped; an INFC is answered (INFC_Res).
 
+The dongle may speak either command set: the default opener
+(`probe.open_dongle`) asks SK first (`SKVER`) and J11 next (Get Version
+Information), or the one it found last on the port first, and the session
+is a `BRouteSession` or a `J11Session` (`j11_session`) accordingly, with the
+same errors, counters and credential semantics.
+
 Wrong credentials are not a rung: `AuthenticationError` goes to the
 caller, which should ask the user rather than retry. A refusal from a meter
 that accepted the same credentials earlier in this link's life is one
@@ -27,12 +33,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 import logging
+from typing import cast
 
 from .dongle import DongleInfo, SkDongle
 from .errors import DongleError, DongleTimeoutError, SessionLostError
 from .history import BoundaryCounts
+from .j11_session import J11_SCAN_DURATIONS, J11Dongle, J11Session
 from .meter import LowVoltageMeter, infc_response, read_announcement
 from .meter_values import Current, EnergyScale, parse_cumulative, parse_current, parse_power
+from .probe import open_dongle as open_any_dongle
 from .session import (
     JOIN_BACKOFF,
     JOIN_TIMEOUT,
@@ -42,6 +51,7 @@ from .session import (
     CredentialHistory,
     PanInfo,
 )
+from .sk_messages import DongleFamily
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -52,7 +62,11 @@ ANSWERS_PENDING = 4
 """INFC_Res not yet sent beyond which another INFC goes unanswered: a flood of INFC (a
 meter gone wrong, or a stranger) cannot fill the dongle's queue with answers."""
 
-type DongleOpener = Callable[[str], Awaitable[SkDongle]]
+type DongleOpener = Callable[[str], Awaitable[SkDongle | J11Dongle]]
+"""Opens a port. The default (None) is `probe.open_dongle`, which returns the driver for
+the command set the dongle answers (SK text or J11 binary), asking first the one last found
+on the port: one meter entry works with either."""
+type AnySession = BRouteSession | J11Session
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,9 +89,9 @@ class MeterLink:
         password: str,
         *,
         pan: PanInfo | None = None,
-        scan_durations: tuple[int, ...] = SCAN_DURATIONS,
+        scan_durations: tuple[int, ...] | None = None,
         join_timeout: float = JOIN_TIMEOUT,
-        open_dongle: DongleOpener = SkDongle.open,
+        open_dongle: DongleOpener | None = None,
         join_backoff: float = JOIN_BACKOFF,
         history: CredentialHistory | None = None,
         identification: str | None = None,
@@ -94,16 +108,20 @@ class MeterLink:
         self._password = password
         self.pan = pan
         self._scan_durations = scan_durations
+        """The scans' durations; None: each command set's own (`SCAN_DURATIONS`, and
+        `J11_SCAN_DURATIONS`, whose units differ)."""
         self._join_timeout = join_timeout
-        self._open_dongle = open_dongle
+        self._open_dongle = open_dongle if open_dongle is not None else self._open_any
+        self._family = DongleFamily.SK
+        """The command set last found on the port: asked first when the port is opened again."""
         self._join_backoff = join_backoff
         self.history = history if history is not None else CredentialHistory()
         """What the meter said of the credentials in this link's life."""
         self.identity_source: str | None = "stored" if identification is not None else None
         """Where `identification` came from: "meter 0x83", "node profile 0x83",
         "0x8A+0x8D", "MAC", or "stored" (given when the link was made)."""
-        self._dongle: SkDongle | None = None
-        self._session: BRouteSession | None = None
+        self._dongle: SkDongle | J11Dongle | None = None
+        self._session: AnySession | None = None
         self._meter: LowVoltageMeter | None = None
         self._timeouts = 0
         self.identification: str | None = identification
@@ -125,13 +143,16 @@ class MeterLink:
         return self._session is not None and self._session.connected
 
     @property
-    def session(self) -> BRouteSession | None:
+    def session(self) -> AnySession | None:
         """The current session, for counters; None before the first join."""
         return self._session
 
     @property
     def lines_unparsed(self) -> int | None:
-        """Lines of the open dongle's output that were no SK message; None with no dongle open."""
+        """Lines of the open dongle's output that were no SK message; None with no dongle open.
+
+        On a J11 dongle: the frames dropped for a bad header or checksum.
+        """
         return None if self._dongle is None else self._dongle.unparsed
 
     @property
@@ -143,6 +164,12 @@ class MeterLink:
     def lqi(self) -> int | None:
         """The radio link quality (LQI, 0-255) to the meter, when the dongle reports it."""
         return None if self._session is None else self._session.lqi
+
+    async def _open_any(self, port: str) -> SkDongle | J11Dongle:
+        """The default opener: the driver for the command set the dongle answers (SK or J11)."""
+        dongle = await open_any_dongle(port, prefer=self._family)
+        self._family = DongleFamily.J11 if isinstance(dongle, J11Dongle) else DongleFamily.SK
+        return dongle
 
     async def ensure(self) -> LowVoltageMeter:
         """The meter, after climbing one rung of the recovery ladder if needed.
@@ -162,17 +189,29 @@ class MeterLink:
     async def _climb(self) -> LowVoltageMeter:
         if self._dongle is None or self._dongle.disconnected is not None:
             await self._close_dongle()
-            self._dongle = await self._open_dongle(self.port)
-            self._session = BRouteSession(
-                self._dongle,
-                self._rbid,
-                self._password,
-                pan=self.pan,
-                scan_durations=self._scan_durations,
-                join_timeout=self._join_timeout,
-                history=self.history,
-                join_backoff=self._join_backoff,
-            )
+            self._dongle = dongle = await self._open_dongle(self.port)
+            if isinstance(dongle, J11Dongle):
+                self._session = J11Session(
+                    dongle,
+                    self._rbid,
+                    self._password,
+                    pan=self.pan,
+                    scan_durations=self._scan_durations or J11_SCAN_DURATIONS,
+                    join_timeout=self._join_timeout,
+                    history=self.history,
+                    join_backoff=self._join_backoff,
+                )
+            else:
+                self._session = BRouteSession(
+                    dongle,
+                    self._rbid,
+                    self._password,
+                    pan=self.pan,
+                    scan_durations=self._scan_durations or SCAN_DURATIONS,
+                    join_timeout=self._join_timeout,
+                    history=self.history,
+                    join_backoff=self._join_backoff,
+                )
             self._session.on_notification = self._on_notification
             try:
                 self.pan = await self._session.connect()
@@ -186,7 +225,9 @@ class MeterLink:
             raise SessionLostError("there is no session with the meter")
         self.joins += 1
         self._timeouts = 0
-        meter = LowVoltageMeter(self._session, within=self.request_timeout)
+        # LowVoltageMeter is typed with BRouteSession; it uses `request` only, which
+        # J11Session offers with the same signature and errors.
+        meter = LowVoltageMeter(cast("BRouteSession", self._session), within=self.request_timeout)
         if self.identification is None:
             mac = self.pan.mac if self.pan is not None else None
             self.identification, self.identity_source = await meter.identity(mac)
@@ -244,7 +285,7 @@ class MeterLink:
                 listener(merged)
 
     @staticmethod
-    async def _answer(session: BRouteSession, frame: bytes) -> None:
+    async def _answer(session: AnySession, frame: bytes) -> None:
         try:
             await session.send(frame)
         except DongleError as err:

@@ -21,6 +21,17 @@ class Dialect(StrEnum):
     """Side fields: ROHM BP35C0/BP35C2, RL7023 Stick-D/DSS, Ratoc RS-WSUHA."""
 
 
+@unique
+class DongleFamily(StrEnum):
+    """The command set a dongle speaks, told apart by what it answers."""
+
+    SK = "sk"
+    """ROHM's text SK command set (SKVER, SKJOIN, …), in one of the `Dialect`s."""
+
+    J11 = "j11"
+    """ROHM's binary J11 command set: BP35C0-J11, RATOC RS-WSUHA-J11 (`j11`)."""
+
+
 # Commands whose arguments are secrets: their echo never keeps the arguments.
 SECRET_COMMANDS = frozenset({"SKSETPWD", "SKSETRBID", "SKSETPSK"})
 
