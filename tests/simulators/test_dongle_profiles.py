@@ -1,24 +1,33 @@
 """Every simulated dongle profile, end to end: Denki's library, and momonga as a peer.
 
-For each profile the library joins, reads live power and energy, and gets
-through a transient EVENT 24 (a busy meter refusing twice) and an EVENT 21 01
-(a send that failed) with no user action. momonga (PyPI) runs against every
-profile it supports; where it and a profile disagree, the test says which
-one the public sources back (see simulators/dongle_profiles.py).
+For each profile the library joins, reads live power and energy, reads the
+meter's 30-minute history, climbs back after the dongle is unplugged and
+plugged in again, keeps reading across a PANA session's expiry (renewed,
+not renewed, or ended by the meter), and gets through a transient EVENT 24
+(a busy meter refusing twice) and an EVENT 21 01 (a send that failed), all
+with no user action; every profile does all of them. momonga (PyPI) runs
+against every profile it supports; where it and a profile disagree, the
+test says which one the public sources back (see simulators/dongle_profiles.py).
 """
 
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from momonga import Momonga
 import pytest
 
-from custom_components.denki.lib.broute.errors import AuthenticationError, SessionLostError
+from custom_components.denki.lib.broute.errors import (
+    AuthenticationError,
+    DongleDisconnectedError,
+    SessionLostError,
+)
 from custom_components.denki.lib.broute.link import LiveReading, MeterLink
 from custom_components.denki.lib.broute.session import CredentialHistory
 from simulators.dongle_profiles import MOMONGA_SUPPORTED, PROFILES, MeterIdentity, make_model
+from simulators.meter_history import MeterHistory
 from simulators.smart_meter import SimulatedMeter
 from simulators.wisun_dongle import DongleModel, MeterRadio, PtyDongle
 from tests.threads import run_in_thread
@@ -35,19 +44,50 @@ class Rig:
     pty: PtyDongle
     link: MeterLink
     meter: SimulatedMeter
+    profile: str
+    stable: Path | None = None
+    """The /dev/serial/by-id-like symlink the link opens, when the rig has one."""
 
     @property
     def model(self) -> DongleModel:
         return self.pty.model
 
+    async def unplug(self) -> None:
+        """Pull the dongle out: its port fails, and the stable path dangles until `plug_in`."""
+        assert self.stable is not None
+        await self.pty.stop()  # unplugs it: the driver's reads end with an error
+        self.stable.unlink()
 
-async def _rig(profile: str, *, history: CredentialHistory | None = None, **changes: object) -> Rig:
-    meter = SimulatedMeter()
+    async def plug_in(self) -> None:
+        """Plug a fresh dongle of the same profile in at the stable path."""
+        assert self.stable is not None
+        self.pty = PtyDongle(make_model(self.profile, self.pty.model.meter))
+        await self.pty.start()
+        _point(self.stable, self.pty.path)
+
+
+def _point(stable: Path, port: str) -> None:
+    """Point the stable path at a port: a replug keeps the path, as /dev/serial/by-id does."""
+    stable.unlink(missing_ok=True)
+    stable.symlink_to(port)
+
+
+async def _rig(
+    profile: str,
+    *,
+    history: CredentialHistory | None = None,
+    meter: SimulatedMeter | None = None,
+    stable: Path | None = None,
+    **changes: object,
+) -> Rig:
+    meter = meter if meter is not None else SimulatedMeter()
     radio = MeterRadio(responder=meter.answer)
     pty = PtyDongle(make_model(profile, radio, **changes))
     await pty.start()
+    if stable is not None:
+        _point(stable, pty.path)
     link = MeterLink(
-        pty.path,
+        str(stable) if stable is not None else pty.path,
         radio.rbid,
         radio.password,
         scan_durations=(4,),
@@ -55,12 +95,12 @@ async def _rig(profile: str, *, history: CredentialHistory | None = None, **chan
         history=history,
     )
     link.request_timeout = 5.0
-    return Rig(pty, link, meter)
+    return Rig(pty, link, meter, profile, stable)
 
 
 @pytest.fixture(params=ALL)
-async def rig(request: pytest.FixtureRequest) -> AsyncIterator[Rig]:
-    rig = await _rig(request.param)
+async def rig(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Rig]:
+    rig = await _rig(request.param, stable=tmp_path / "usb-dongle-if00")
     yield rig
     await rig.link.close()
     await rig.pty.stop()
@@ -117,6 +157,76 @@ async def test_an_event_21_01_is_retransmitted_at_once(rig: Rig) -> None:
     session = rig.link.session
     assert session is not None
     assert session.retransmits == 2
+
+
+async def test_the_meters_30_minute_history_is_read(rig: Rig) -> None:
+    history = MeterHistory(origin=now() - timedelta(days=45), clock=now)
+    rig.meter.history = history  # the meter keeps 45 days of records from here on
+    meter = await rig.link.ensure()
+    imports, exports = await meter.history_day(1)  # yesterday on the meter's calendar
+    assert len(imports) == len(exports) == 48
+    assert imports[1].timestamp - imports[0].timestamp == timedelta(minutes=30)
+    assert [(i.count, e.count) for i, e in zip(imports, exports, strict=True)] == [
+        history.counts_at(i.timestamp) for i in imports
+    ]
+    assert all(i.count is not None for i in imports)  # a whole day past: no "no data"
+
+
+async def test_an_unplugged_dongle_plugged_back_reads_again(rig: Rig) -> None:
+    _expected(await rig.link.read_live(now))
+    joins, identification = rig.link.joins, rig.link.identification
+    await rig.unplug()
+    await asyncio.sleep(0.1)  # the driver hears the port go, as it does within ms on real USB
+    with pytest.raises(DongleDisconnectedError):
+        await rig.link.read_live(now)
+    with pytest.raises(DongleDisconnectedError):
+        await rig.link.ensure()  # nothing at the path yet: told, not retried in a loop
+    await rig.plug_in()
+    _expected(await rig.link.read_live(now))  # the next poll opens the port again
+    assert rig.link.joins == joins + 1
+    assert rig.link.identification == identification
+    assert "SKJOIN" in rig.model.commands
+    assert "SKSCAN" not in rig.model.commands  # the PAN found before, joined at once
+    if rig.model.rssi_register:
+        assert rig.model.registers.get("SA2") == "1"  # set again on the fresh dongle
+
+
+@pytest.mark.parametrize("expiry", ["renewed", "not renewed", "ended by the meter"])
+async def test_a_pana_session_expiry_needs_no_user_action(rig: Rig, expiry: str) -> None:
+    await rig.link.ensure()
+    joins = rig.link.joins
+    sends = rig.model.commands.count("SKSENDTO")
+    scans = rig.model.commands.count("SKSCAN")
+    if expiry == "renewed":
+        # EVENT 29, then 25: the dongle re-authenticated by itself; a poll meanwhile waits.
+        hold, renewed = rig.model.session_expiry()
+        rig.pty.write(hold)
+        await asyncio.sleep(0.05)
+        reading = asyncio.create_task(rig.link.read_live(now))
+        await asyncio.sleep(0.2)
+        assert not reading.done()
+        assert rig.model.commands.count("SKSENDTO") == sends  # held, not sent into the void
+        rig.pty.write(renewed)
+        _expected(await reading)
+        assert rig.link.joins == joins  # the same session, no rejoin
+        return
+    if expiry == "not renewed":
+        # EVENT 29, then 24: the re-authentication failed and the session is gone.
+        hold, lost = rig.model.expire_session()
+        rig.pty.write(hold)
+        await asyncio.sleep(0.05)
+        rig.pty.write(lost)
+    else:
+        # EVENT 26: the meter asked to end the session (smdn/Smdn.Net.SkStackIP,
+        # SkStackClientEventsEVENTTests.EVENT_26_RaiseEventPanaSessionTerminated).
+        rig.model.joined = False
+        side = " 0" if rig.model.has_side else ""
+        rig.pty.write(f"EVENT 26 {rig.model.meter.address}{side}\r\n".encode())
+    await asyncio.sleep(0.2)
+    assert not rig.link.connected
+    _expected(await rig.link.read_live(now))  # the next poll rejoins, then reads
+    assert rig.link.joins == joins + 1
+    assert rig.model.commands.count("SKSCAN") == scans  # rejoined on the PAN it knew
 
 
 @pytest.mark.parametrize("profile", ["bp35a1-1.2.10", "bp35c0"])
