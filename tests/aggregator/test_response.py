@@ -401,6 +401,42 @@ async def test_every_interval_re_plans_deeper_shallower_and_by_the_import_limit(
     await hass.config_entries.async_unload(entry.entry_id)
 
 
+async def test_an_import_limit_holds_when_the_draw_rises_mid_interval(  # noqa: PLR0917 - fixtures
+    hass: HomeAssistant,
+    loaded: MockConfigEntry,
+    broker_port: int,
+    lan: Lan,
+    aggregator: aiomqtt.Client,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """Under the limit at the start, nothing moves; the draw rises over it: the plan adds."""
+    hass.states.async_set("sensor.home_power", "2000", {"unit_of_measurement": "W"})
+    entry = mqtt_entry(
+        broker_port, **plan_options(entity_registry), **{CONF_POWER_ENTITY: "sensor.home_power"}
+    )
+    await set_up(hass, entry)
+    hub = entry.runtime_data
+    before = devices(lan)
+    start = dt_util.utcnow() + timedelta(seconds=1)
+    await aggregator.publish(
+        TOPICS.events,
+        mqtt_event("ev-cap", start, timedelta(seconds=30), {"IMPORT_CAPACITY_LIMIT": [2.5]}),
+        qos=1,
+    )
+    await until(lambda: hub.response is not None, 5)
+    await asyncio.sleep(1)
+    assert devices(lan) == before  # 2.0 kW under 2.5 kW: nothing to give up
+    # Cooking starts: 3.2 kW, 0.7 kW over the limit; the battery (2 kW estimated) covers it.
+    hass.states.async_set("sensor.home_power", "3200", {"unit_of_measurement": "W"})
+    battery_only = {**before, (OUTSIDE, BATTERY, 0xDA): b"\x43"}
+    await until(lambda: devices(lan) == battery_only, 5)
+    # The draw falls with the battery discharging; a reading under the limit changes nothing.
+    hass.states.async_set("sensor.home_power", "1200", {"unit_of_measurement": "W"})
+    await asyncio.sleep(0.5)
+    assert devices(lan) == battery_only
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
 async def test_the_next_event_tells_what_the_home_will_do(
     hass: HomeAssistant,
     home: MockConfigEntry,

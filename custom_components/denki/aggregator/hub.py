@@ -93,6 +93,11 @@ SAVE_DELAY = 5
 BACKSTOP = timedelta(seconds=60)
 """The clock is also checked this often, besides the timer set for the next start or end."""
 DEADBANDS = {"power_kw": 0.1, "curtailed_kw": 0.1}
+OVER_LIMIT_KW = 0.05
+"""How far the home's draw may rise above an import limit before the plan is made again."""
+OVER_LIMIT_RECHECK = timedelta(seconds=60)
+"""The soonest a draw still over an import limit makes the plan again: what was just
+curtailed needs a reading or two (the meter's 15 s) to show in the draw."""
 
 ROLE_OPTIONS: dict[Role, str] = {
     Role.CLIMATE: CONF_CLIMATES,
@@ -147,6 +152,7 @@ class AggregatorHub:
         self._aliases: dict[str, str] = {}
         """A re-posted event's id at the aggregator -> the id the store keeps it under."""
         self._planned_for: Demand | None = None
+        self._over_limit_at: datetime | None = None
         """The demand the plan in force was made for (the clock re-plans when it moves)."""
 
     # --- set-up -------------------------------------------------------------------
@@ -681,7 +687,31 @@ class AggregatorHub:
     def _on_power(self, event: Event[EventStateChangedData]) -> None:
         if (kw := kilowatts(event.data["new_state"])) is None:
             return
-        self._baseline.add(dt_util.utcnow(), kw)
+        now = dt_util.utcnow()
+        self._baseline.add(now, kw)
+        self._hold_import_limit(kw, now)
+
+    def _hold_import_limit(self, kw: float, now: datetime) -> None:
+        """An import limit holds for its whole interval, not only at its start.
+
+        A home under the limit when the interval began (nothing curtailed) can
+        rise above it later (a kettle, the evening's cooking): the draw over
+        the limit makes the plan again, which only adds at the same demand.
+        """
+        demand = self._planned_for
+        if demand is None or demand.import_limit_kw is None or self.responder.response is None:
+            return
+        if kw <= demand.import_limit_kw + OVER_LIMIT_KW:
+            return
+        if self._over_limit_at is not None and now - self._over_limit_at < OVER_LIMIT_RECHECK:
+            return
+        self._over_limit_at = now
+        LOGGER.debug(
+            "The home draws %.2f kW over its import limit of %.2f kW: planning again",
+            kw,
+            demand.import_limit_kw,
+        )
+        self._carry_out(self.responder.boundary(), "the draw over the import limit")
 
     @property
     def power_kw(self) -> float | None:
