@@ -451,6 +451,29 @@ async def test_the_link_asks_j11_first_once_it_found_one(pty: PtyJ11Dongle) -> N
         await link.close()
 
 
+async def test_a_restart_with_a_cached_j11_pan_asks_j11_first(pty: PtyJ11Dongle) -> None:
+    """A new link (Home Assistant restarted) given the PAN a J11 dongle joined: no SK wait."""
+    radio = pty.model.meter
+    first = MeterLink(pty.path, radio.rbid, radio.password, scan_durations=(1,), join_backoff=0.01)
+    try:
+        await first.ensure()
+        pan = first.pan
+    finally:
+        await first.close()
+    assert pan is not None
+    pty.model.joined = False
+    link = MeterLink(
+        pty.path, radio.rbid, radio.password, pan=pan, scan_durations=(1,), join_backoff=0.01
+    )
+    try:
+        started = asyncio.get_running_loop().time()
+        await link.ensure()
+        assert asyncio.get_running_loop().time() - started < 2.0  # SK's question waits 3 s
+        assert link.connected
+    finally:
+        await link.close()
+
+
 async def test_probe_of_a_silent_port_is_none() -> None:
     pty = PtyDongle(DongleModel(silent_commands=True))
     await pty.start()

@@ -35,6 +35,7 @@ from datetime import datetime
 import logging
 from typing import cast
 
+from . import j11
 from .dongle import DongleInfo, SkDongle
 from .errors import DongleError, DongleTimeoutError, SessionLostError
 from .history import BoundaryCounts
@@ -112,8 +113,15 @@ class MeterLink:
         `J11_SCAN_DURATIONS`, whose units differ)."""
         self._join_timeout = join_timeout
         self._open_dongle = open_dongle if open_dongle is not None else self._open_any
-        self._family = DongleFamily.SK
-        """The command set last found on the port: asked first when the port is opened again."""
+        self._family = (
+            DongleFamily.J11
+            if pan is not None and j11.MIN_CHANNEL <= pan.channel <= j11.MAX_CHANNEL
+            else DongleFamily.SK
+        )
+        """The command set last found on the port: asked first when the port is opened again.
+        A cached PAN tells it across a restart: J11 numbers channels 4 to 17, SK 0x21 and up
+        (broute_j11/commands.py lines 27-28), so a J11 dongle is not kept waiting on SK's
+        question (3 s) at every start."""
         self._join_backoff = join_backoff
         self.history = history if history is not None else CredentialHistory()
         """What the meter said of the credentials in this link's life."""
