@@ -62,7 +62,6 @@ momonga's place:
 import argparse
 import asyncio
 from datetime import UTC, datetime
-import functools
 import threading
 import time
 
@@ -73,9 +72,8 @@ from bench.result import Row, emit
 from custom_components.denki.lib.broute import j11
 from custom_components.denki.lib.broute.j11_session import J11_SCAN_DURATIONS
 from custom_components.denki.lib.broute.link import MeterLink
-from custom_components.denki.lib.broute.probe import FAMILY_WAIT, open_dongle
+from custom_components.denki.lib.broute.probe import FAMILY_WAIT
 from custom_components.denki.lib.broute.session import SCAN_DURATIONS, PanInfo
-from custom_components.denki.lib.broute.sk_messages import DongleFamily
 from simulators.dongle_profiles import MOMONGA_SUPPORTED, PROFILES, make_model
 from simulators.j11_dongle import J11Model, PtyJ11Dongle
 from simulators.smart_meter import SimulatedMeter
@@ -239,13 +237,10 @@ def j11_network(model: J11Model) -> CachedNetwork:
     return CachedNetwork(model.channel, model.meter.pan_id, model.meter_mac)
 
 
-async def denki_j11(
-    radio_delay: float, time_scale: float, *, cached: bool, known: bool = False
-) -> float:
+async def denki_j11(radio_delay: float, time_scale: float, *, cached: bool) -> float:
     """Seconds from opening the J11 dongle's port to Denki's first live reading.
 
-    `known`: the opener asks J11 first, as MeterLink does once it found J11 on the port
-    (the integration does not keep that across a restart).
+    With a cached PAN (a restart), its J11 channel makes MeterLink ask J11 first.
     """
     pty = await with_j11_dongle(radio_delay, time_scale)
     model = pty.model
@@ -256,7 +251,6 @@ async def denki_j11(
         model.meter.password,
         pan=pan,
         scan_durations=J11_SCAN_DURATIONS,
-        open_dongle=functools.partial(open_dongle, prefer=DongleFamily.J11) if known else None,
     )
     try:
         started = time.perf_counter()
@@ -309,7 +303,6 @@ async def j11_rows(radio_delay: float, time_scale: float) -> list[Row]:
     first = await denki_j11(radio_delay, time_scale, cached=False)
     peer_restart = await broute_j11(radio_delay, time_scale, cached=True)
     peer_first = await broute_j11(radio_delay, time_scale, cached=False)
-    known = await denki_j11(radio_delay, time_scale, cached=True, known=True)
     print()
     print(
         f"J11 dongle (simulators.j11_dongle, meter on J11 channel {J11_CHANNEL:#04x}, scan paced"
@@ -328,9 +321,9 @@ async def j11_rows(radio_delay: float, time_scale: float) -> list[Row]:
     )
     print()
     print(
-        "Denki's J11 figures include the SK question its port probe asks first"
-        f" ({FAMILY_WAIT:g} s unanswered on a J11 dongle); broute-j11 knows it holds a J11"
-        f" dongle. Denki after a restart asking J11 first (not a row): {seconds(known)}."
+        "Denki's first start includes the SK question its port probe asks first"
+        f" ({FAMILY_WAIT:g} s unanswered on a J11 dongle); after a restart the cached PAN's"
+        " J11 channel makes it ask J11 first. broute-j11 knows it holds a J11 dongle."
     )
     return [
         Row(
