@@ -21,6 +21,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.denki.const import CONF_DEVICE, CONF_PASSWORD, CONF_RBID, DOMAIN
 from custom_components.denki.lib.broute import j11
 from custom_components.denki.meter import config_flow
+from custom_components.denki.meter.lv_sensor import SignalStrengthSensor
 
 from .conftest import PASSWORD, RBID, Home
 
@@ -81,8 +82,10 @@ async def test_a_j11_dongle_takes_over_an_entry_made_with_an_sk_dongle(
     hass_client: ClientSessionGenerator,
     home: Home,
     meter_entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The household swaps its BP35A1 for an RS-WSUHA-J11 at the same port: same entry, readings."""
+    monkeypatch.setattr(SignalStrengthSensor, "_attr_entity_registry_enabled_default", True)
     assert await hass.config_entries.async_setup(meter_entry.entry_id)
     await hass.async_block_till_done()
     assert hass.states.get(POWER).state != STATE_UNAVAILABLE
@@ -96,6 +99,10 @@ async def test_a_j11_dongle_takes_over_an_entry_made_with_an_sk_dongle(
     assert int(hass.states.get(POWER).state) == home.meter.history.power_w()
     # The SK channel cached by the first dongle is not a J11 channel: the J11 dongle scanned.
     assert j11.Command.ACTIVE_SCAN in home.dongle.model.commands
+    # A J11 dongle gives the signal in dBm, no LQI.
+    assert hass.states.get("sensor.smart_meter_signal_strength").state == str(
+        float(home.dongle.model.rssi)
+    )
 
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, meter_entry)
     assert diagnostics["link"]["dongle"] == {

@@ -17,7 +17,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.denki.const import CONF_PAN, DOMAIN
-from custom_components.denki.meter.lv_sensor import LinkQualitySensor
+from custom_components.denki.meter.lv_sensor import LinkQualitySensor, SignalStrengthSensor
 
 from .conftest import PASSWORD, RBID, Home
 
@@ -156,13 +156,19 @@ async def test_link_quality_follows_the_meters_frames(
 ) -> None:
     """LQI from every ERXUDP on BP35C-dialect dongles; from the scan alone on a BP35A1."""
     monkeypatch.setattr(LinkQualitySensor, "_attr_entity_registry_enabled_default", True)
+    monkeypatch.setattr(SignalStrengthSensor, "_attr_entity_registry_enabled_default", True)
     quality = "sensor.smart_meter_link_quality_lqi"
+    signal = "sensor.smart_meter_signal_strength"
     assert await hass.config_entries.async_setup(meter_entry.entry_id)
     await hass.async_block_till_done()
     registered = er.async_get(hass).async_get(quality)
     assert registered is not None
     assert registered.entity_category == "diagnostic"
     assert hass.states.get(quality).state == str(0xE1)  # the scan's EPANDESC
+    # ROHM's conversion: 0.275 x 225 - 104.27 = -42.395 dBm.
+    assert hass.states.get(signal).state == "-42.4"
+    assert hass.states.get(signal).attributes["unit_of_measurement"] == "dBm"
+    assert er.async_get(hass).async_get(signal).entity_category == "diagnostic"
 
     assert await hass.config_entries.async_unload(meter_entry.entry_id)
     await home.plug_in("bp35c")
@@ -173,6 +179,7 @@ async def test_link_quality_follows_the_meters_frames(
     home.radio.lqi = 0x42
     await _poll(hass, meter_entry)
     assert hass.states.get(quality).state == str(0x42)
+    assert hass.states.get(signal).state == "-86.1"  # 0.275 x 66 - 104.27
 
 
 async def test_a_long_outage_raises_a_repair_issue_that_says_why(

@@ -1,7 +1,12 @@
 """Sensors of a low-voltage smart meter (B-route): power, current, energy, link quality, back-fill."""
 
 from homeassistant.components.sensor import SensorDeviceClass, SensorEntity, SensorStateClass
-from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfElectricCurrent
+from homeassistant.const import (
+    PERCENTAGE,
+    SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
+    EntityCategory,
+    UnitOfElectricCurrent,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -67,6 +72,7 @@ async def async_setup_lv_meter_sensors(
         if description.has_fn(coordinator)
     ]
     entities.append(LinkQualitySensor(coordinator, meter))
+    entities.append(SignalStrengthSensor(coordinator, meter))
     entities.append(BackfillSensor(coordinator, meter, data.backfill))
     async_add_entities(entities)
 
@@ -106,6 +112,31 @@ class LinkQualitySensor(MeterEntity[MeterCoordinator], SensorEntity):
     def native_value(self) -> int | None:
         """The last LQI the dongle reported."""
         return self.coordinator.link.lqi
+
+
+class SignalStrengthSensor(MeterEntity[MeterCoordinator], SensorEntity):
+    """The meter's signal at the dongle, in dBm.
+
+    What a J11 dongle reports (it gives no LQI), and an SK dongle's LQI
+    converted as ROHM's command reference does (`MeterLink.rssi_dbm`).
+    Diagnostic and disabled by default, as the link quality.
+    """
+
+    _attr_translation_key = "signal_strength"
+    _attr_device_class = SensorDeviceClass.SIGNAL_STRENGTH
+    _attr_native_unit_of_measurement = SIGNAL_STRENGTH_DECIBELS_MILLIWATT
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+    _attr_entity_registry_enabled_default = False
+    _attr_state_class = SensorStateClass.MEASUREMENT
+
+    def __init__(self, coordinator: MeterCoordinator, meter: MeterDevice) -> None:
+        """One per meter."""
+        super().__init__(coordinator, meter, "signal_strength")
+
+    @property
+    def native_value(self) -> float | None:
+        """The last signal strength the dongle told, in dBm."""
+        return self.coordinator.link.rssi_dbm
 
 
 class BackfillSensor(MeterEntity[MeterCoordinator], SensorEntity):

@@ -173,6 +173,22 @@ class MeterLink:
         """The radio link quality (LQI, 0-255) to the meter, when the dongle reports it."""
         return None if self._session is None else self._session.lqi
 
+    @property
+    def rssi_dbm(self) -> float | None:
+        """The meter's signal at the dongle in dBm, when the dongle tells it.
+
+        A J11 dongle gives dBm itself. An SK dongle gives an LQI, converted as
+        ROHM's BP35A1 command reference (section 4.6, EEDSCAN) gives it,
+        RSSI = 0.275 x LQI - 104.27: smdn's SkStackIP (SkStackLQI.ToRSSI) and
+        momonga (momonga_device.py lines 77-82) convert it the same way.
+        """
+        session = self._session
+        if session is None:
+            return None
+        if isinstance(session, J11Session):
+            return None if session.rssi is None else float(session.rssi)
+        return None if session.lqi is None else round(0.275 * session.lqi - 104.27, 1)
+
     async def _open_any(self, port: str) -> SkDongle | J11Dongle:
         """The default opener: the driver for the command set the dongle answers (SK or J11)."""
         dongle = await open_any_dongle(port, prefer=self._family)
