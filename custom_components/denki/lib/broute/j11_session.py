@@ -43,7 +43,6 @@ from .errors import (
     DongleTimeoutError,
     J11ResultError,
     MeterNotFoundError,
-    PanaRefusedError,
     SendFailedError,
     SessionLostError,
 )
@@ -54,6 +53,7 @@ from .session import (
     REQUEST_TIMEOUT,
     SEND_ATTEMPTS,
     CredentialHistory,
+    JoinPolicy,
     Matcher,
     PanInfo,
     validate_credentials,
@@ -246,7 +246,7 @@ class _Waiter:
     future: asyncio.Future[bytes]
 
 
-class J11Session:
+class J11Session(JoinPolicy):
     """A PANA session with one smart meter through one J11 dongle."""
 
     def __init__(
@@ -411,41 +411,6 @@ class J11Session:
         finally:
             self._connecting = False
         raise MeterNotFoundError("no smart meter answered the scan")
-
-    async def _join(self, pan: PanInfo, *, unanswered_attempts: int | None = None) -> None:
-        """Join with retries and back-off; the same conclusions as `BRouteSession._join`."""
-        attempts = self._join_attempts
-        unanswered = attempts if unanswered_attempts is None else unanswered_attempts
-        delay = self._join_backoff
-        for attempt in range(1, attempts + 1):
-            if attempt > 1:
-                self.join_retries += 1
-            try:
-                await self._join_once(pan)
-            except MeterNotFoundError:
-                if attempt >= min(attempts, unanswered):
-                    raise
-            except AuthenticationError:
-                persistent = self.history.refuse(self._clock())
-                if self.history.accepted and persistent:
-                    raise AuthenticationError(
-                        "the meter refused the B-route ID and password "
-                        f"{len(self.history.refusals)} times in a row "
-                        f"over {self.history.window:g} s or more"
-                    ) from None
-                if attempt == attempts:
-                    if self.history.accepted:
-                        raise PanaRefusedError(
-                            "the meter refused the session; it accepted these credentials "
-                            "before, so the next attempt joins again"
-                        ) from None
-                    raise
-                _LOGGER.debug("The meter refused PANA (attempt %s of %s)", attempt, attempts)
-            else:
-                self.history.accept()
-                return
-            await asyncio.sleep(delay)
-            delay *= 2
 
     async def _join_once(self, pan: PanInfo) -> None:
         self._connecting = True

@@ -183,7 +183,80 @@ class CredentialHistory:
         )
 
 
-class BRouteSession:
+class JoinPolicy:
+    """How a session joins the meter: retries, back-off, and what a refusal means.
+
+    Shared by `BRouteSession` (SK) and `J11Session` (J11), which set the
+    attributes below and give `_join_once`; one rule for both command sets.
+    """
+
+    history: CredentialHistory
+    join_retries: int
+    _join_attempts: int
+    _join_backoff: float
+    _clock: Callable[[], float]
+
+    async def _join_once(self, pan: PanInfo) -> None:
+        raise NotImplementedError
+
+    async def _recover(self, err: DongleCommandError) -> bool:
+        """A command failed during a join: True if it was mended (join again at once)."""
+        return False
+
+    def _on_joined(self) -> None:
+        """The join succeeded: what the session resets then."""
+
+    async def _join(self, pan: PanInfo, *, unanswered_attempts: int | None = None) -> None:
+        """Join with retries and back-off; conclude only when the meter persists.
+
+        A meter that does not answer PANA is retried `unanswered_attempts` times
+        (all of them by default). A refusal from a meter that never accepted
+        these credentials is retried the same way, then is an
+        AuthenticationError; one from a meter that accepted them before is
+        transient until `CredentialHistory` says it persists (PanaRefusedError
+        until then). A command failure that `_recover` mends (`FAIL ER10` on
+        an SK dongle) is joined again at once.
+        """
+        attempts = self._join_attempts
+        unanswered = attempts if unanswered_attempts is None else unanswered_attempts
+        delay = self._join_backoff
+        for attempt in range(1, attempts + 1):
+            if attempt > 1:
+                self.join_retries += 1
+            try:
+                await self._join_once(pan)
+            except MeterNotFoundError:
+                if attempt >= min(attempts, unanswered):
+                    raise
+            except AuthenticationError:
+                persistent = self.history.refuse(self._clock())
+                if self.history.accepted and persistent:
+                    raise AuthenticationError(
+                        "the meter refused the B-route ID and password "
+                        f"{len(self.history.refusals)} times in a row "
+                        f"over {self.history.window:g} s or more"
+                    ) from None
+                if attempt == attempts:
+                    if self.history.accepted:
+                        raise PanaRefusedError(
+                            "the meter refused the session; it accepted these credentials "
+                            "before, so the next attempt joins again"
+                        ) from None
+                    raise
+                _LOGGER.debug("The meter refused PANA (attempt %s of %s)", attempt, attempts)
+            except DongleCommandError as err:
+                if attempt == attempts or not await self._recover(err):
+                    raise
+                continue  # the recovery itself took the time a back-off would
+            else:
+                self.history.accept()
+                self._on_joined()
+                return
+            await asyncio.sleep(delay)
+            delay *= 2
+
+
+class BRouteSession(JoinPolicy):
     """A PANA session with one smart meter through one dongle."""
 
     def __init__(
@@ -389,55 +462,15 @@ class BRouteSession:
             pass
         return found
 
-    async def _join(self, pan: PanInfo, *, unanswered_attempts: int | None = None) -> None:
-        """SKJOIN with retries and back-off; conclude only when the meter persists.
+    async def _recover(self, err: DongleCommandError) -> bool:
+        """`FAIL ER10` to SKJOIN: SKTERM the old session, SKRESET when it repeats; join again."""
+        if err.code != "ER10":
+            return False
+        await self._unwedge()
+        return True
 
-        A meter that does not answer PANA is retried `unanswered_attempts` times
-        (all of them by default). A refusal from a meter that never accepted
-        these credentials is retried the same way, then is an
-        AuthenticationError; one from a meter that accepted them before is
-        transient until `CredentialHistory` says it persists (PanaRefusedError
-        until then). `FAIL ER10` to SKJOIN ends the old session with SKTERM,
-        and resets the dongle with SKRESET when it repeats.
-        """
-        attempts = self._join_attempts
-        unanswered = attempts if unanswered_attempts is None else unanswered_attempts
-        delay = self._join_backoff
-        for attempt in range(1, attempts + 1):
-            if attempt > 1:
-                self.join_retries += 1
-            try:
-                await self._join_once(pan)
-            except MeterNotFoundError:
-                if attempt >= min(attempts, unanswered):
-                    raise
-            except AuthenticationError:
-                persistent = self.history.refuse(self._clock())
-                if self.history.accepted and persistent:
-                    raise AuthenticationError(
-                        "the meter refused the B-route ID and password "
-                        f"{len(self.history.refusals)} times in a row "
-                        f"over {self.history.window:g} s or more"
-                    ) from None
-                if attempt == attempts:
-                    if self.history.accepted:
-                        raise PanaRefusedError(
-                            "the meter refused the session; it accepted these credentials "
-                            "before, so the next attempt joins again"
-                        ) from None
-                    raise
-                _LOGGER.debug("The meter refused PANA (attempt %s of %s)", attempt, attempts)
-            except DongleCommandError as err:
-                if err.code != "ER10" or attempt == attempts:
-                    raise
-                await self._unwedge()
-                continue  # the recovery itself took the time a back-off would
-            else:
-                self.history.accept()
-                self._failures_er10 = 0
-                return
-            await asyncio.sleep(delay)
-            delay *= 2
+    def _on_joined(self) -> None:
+        self._failures_er10 = 0
 
     async def _unwedge(self) -> None:
         """Recover a dongle that answers FAIL ER10: SKTERM first, SKRESET when that repeats."""
