@@ -26,11 +26,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from ipaddress import IPv6Address
 import os
-import termios
-import tty
 
 from custom_components.denki.lib.broute import j11
-from simulators.wisun_dongle import MeterRadio
+from simulators.wisun_dongle import MeterRadio, RawPty
 
 RESULT_INVALID_COMMAND = 0x03
 RESULT_INVALID_PARAMETER = 0x04
@@ -288,24 +286,15 @@ class J11Model:
         return [j11.connection_status_notification(change)]
 
 
-class PtyJ11Dongle:
+class PtyJ11Dongle(RawPty):
     """Run a `J11Model` on a pseudo-terminal; `path` is what a driver opens."""
 
     def __init__(self, model: J11Model) -> None:
         """Open the pseudo-terminal; call `start()` inside a running loop."""
+        super().__init__()
         self.model = model
-        self._master, self._slave = os.openpty()
-        tty.setraw(self._slave)
-        attrs = termios.tcgetattr(self._slave)
-        attrs[3] &= ~termios.ECHO
-        termios.tcsetattr(self._slave, termios.TCSANOW, attrs)
-        os.set_blocking(self._master, False)
-        self.path = os.ttyname(self._slave)
         self.decoder = j11.J11StreamDecoder()
         """What the host wrote, as frames; its counters say what was not a frame (SK text)."""
-        self._out = bytearray()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self.unplugged = False
 
     async def start(self) -> None:
         """Start answering."""
@@ -321,13 +310,6 @@ class PtyJ11Dongle:
             for chunk in self.model.handle(frame):
                 self.write(chunk)
 
-    def write(self, data: bytes) -> None:
-        """Send bytes to the driver, as the dongle would (garbage included)."""
-        if self.unplugged:
-            return
-        self._out += data
-        self._flush()
-
     def announce(self, payload: bytes) -> None:
         """Deliver a datagram the meter sends of its own accord."""
         for chunk in self.model.announce(payload):
@@ -337,27 +319,6 @@ class PtyJ11Dongle:
         """The session ends (`J11Model.end_session`)."""
         for chunk in self.model.end_session(status):
             self.write(chunk)
-
-    def _flush(self) -> None:
-        if self.unplugged or self._loop is None:
-            return
-        while self._out:
-            try:
-                written = os.write(self._master, self._out)
-            except BlockingIOError:
-                self._loop.add_writer(self._master, self._flush)
-                return
-            del self._out[:written]
-        self._loop.remove_writer(self._master)
-
-    def unplug(self) -> None:
-        """Pull the dongle out: the driver's port reads end with an error."""
-        self.unplugged = True
-        if self._loop is not None:
-            self._loop.remove_reader(self._master)
-            self._loop.remove_writer(self._master)
-        os.close(self._slave)
-        os.close(self._master)
 
     async def stop(self) -> None:
         """Stop answering and close the pseudo-terminal."""

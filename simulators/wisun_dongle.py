@@ -394,7 +394,60 @@ def sksendto_length_index(dialect: str) -> int:
     return 5 if dialect == "bp35c" else 4
 
 
-class PtyDongle:
+class RawPty:
+    """The dongle's end of a raw pseudo-terminal without echo; `path` is what a driver opens.
+
+    Writing, draining and unplugging, shared by the SK dongle (`PtyDongle`) and
+    the J11 dongle (`simulators.j11_dongle.PtyJ11Dongle`).
+    """
+
+    def __init__(self) -> None:
+        """Open the pseudo-terminal."""
+        self._master, self._slave = os.openpty()
+        tty.setraw(self._slave)
+        attrs = termios.tcgetattr(self._slave)
+        attrs[3] &= ~termios.ECHO
+        termios.tcsetattr(self._slave, termios.TCSANOW, attrs)
+        os.set_blocking(self._master, False)
+        self.path = os.ttyname(self._slave)
+        self._out = bytearray()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.unplugged = False
+
+    def write(self, data: bytes) -> None:
+        """Send bytes to the driver, as the dongle would (e.g. an ERXUDP of its own).
+
+        What the pseudo-terminal cannot take now waits for it to drain: the
+        driver reads in the same event loop, so blocking here would deadlock.
+        """
+        if self.unplugged:
+            return
+        self._out += data
+        self._flush()
+
+    def _flush(self) -> None:
+        if self.unplugged or self._loop is None:
+            return
+        while self._out:
+            try:
+                written = os.write(self._master, self._out)
+            except BlockingIOError:
+                self._loop.add_writer(self._master, self._flush)
+                return
+            del self._out[:written]
+        self._loop.remove_writer(self._master)
+
+    def unplug(self) -> None:
+        """Pull the dongle out: the driver's port reads end with an error."""
+        self.unplugged = True
+        if self._loop is not None:
+            self._loop.remove_reader(self._master)
+            self._loop.remove_writer(self._master)
+        os.close(self._slave)
+        os.close(self._master)
+
+
+class PtyDongle(RawPty):
     """Run a `DongleModel` on a pseudo-terminal; `path` is what a driver opens."""
 
     def __init__(
@@ -410,22 +463,13 @@ class PtyDongle:
                 scan reaches its channel, EVENT 22 after the last one. 0 (the
                 default) answers at once; 0.1 is ten times faster than a radio.
         """
+        super().__init__()
         self.model = model
         self.step_delay = step_delay
         self.scan_time_scale = scan_time_scale
-        self._master, self._slave = os.openpty()
-        tty.setraw(self._slave)
-        attrs = termios.tcgetattr(self._slave)
-        attrs[3] &= ~termios.ECHO
-        termios.tcsetattr(self._slave, termios.TCSANOW, attrs)
-        os.set_blocking(self._master, False)
-        self.path = os.ttyname(self._slave)
         self._buffer = bytearray()
-        self._out = bytearray()
         self._queue: asyncio.Queue[tuple[bytes, bytes]] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self.unplugged = False
 
     async def start(self) -> None:
         """Start answering."""
@@ -488,17 +532,6 @@ class PtyDongle:
         channels = SCAN_CHANNELS if last else self.model.meter.channel - FIRST_CHANNEL + 1
         return self.scan_time_scale * channels * scan_channel_seconds(duration)
 
-    def write(self, data: bytes) -> None:
-        """Send bytes to the driver, as the dongle would (e.g. an ERXUDP of its own).
-
-        What the pseudo-terminal cannot take now waits for it to drain: the
-        driver reads in the same event loop, so blocking here would deadlock.
-        """
-        if self.unplugged:
-            return
-        self._out += data
-        self._flush()
-
     def announce(self, data: bytes) -> None:
         """Deliver a datagram the meter sends of its own accord, if the dongle would hear it."""
         for chunk in self.model.announce(data):
@@ -521,27 +554,6 @@ class PtyDongle:
         async with asyncio.timeout(within):
             while self.unread():  # noqa: ASYNC110 - the terminal signals nothing to await
                 await asyncio.sleep(0.001)
-
-    def _flush(self) -> None:
-        if self.unplugged or self._loop is None:
-            return
-        while self._out:
-            try:
-                written = os.write(self._master, self._out)
-            except BlockingIOError:
-                self._loop.add_writer(self._master, self._flush)
-                return
-            del self._out[:written]
-        self._loop.remove_writer(self._master)
-
-    def unplug(self) -> None:
-        """Pull the dongle out: the driver's port reads end with an error."""
-        self.unplugged = True
-        if self._loop is not None:
-            self._loop.remove_reader(self._master)
-            self._loop.remove_writer(self._master)
-        os.close(self._slave)
-        os.close(self._master)
 
     async def stop(self) -> None:
         """Stop answering and close the pseudo-terminal."""
